@@ -1,0 +1,46 @@
+# rtd — build, run, test, lint, fuzz, bench.
+GO        ?= go
+BIN       ?= bin/rtd
+PKGS      := ./...
+FUZZTIME  ?= 30s
+STATICCHECK_VERSION := v0.8.0
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all build run test test-deps lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rtd
+
+## run: start rtd serve on embedded defaults (:8080)
+run: build
+	./$(BIN) serve
+
+## test-deps: install what the tests need (npm clients, Debian packages); idempotent
+test-deps:
+	@scripts/test-deps.sh
+
+## test: every test, with the race detector
+test: test-deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+## lint: gofmt, go vet, staticcheck, import rules
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet $(PKGS)
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck $(PKGS)
+	@scripts/check-imports.sh
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+## bench: micro benchmarks with allocation counts
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,2 @@
+// Package bench is part of rtd; see ARCHITECTURE.md.
+package bench

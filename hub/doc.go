@@ -1,0 +1,2 @@
+// Package hub is part of rtd; see ARCHITECTURE.md.
+package hub

@@ -1,0 +1,2 @@
+// Package http1 is part of rtd; see ARCHITECTURE.md.
+package http1

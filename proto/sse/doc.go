@@ -1,0 +1,2 @@
+// Package sse is part of rtd; see ARCHITECTURE.md.
+package sse

@@ -1,0 +1,2 @@
+// Package wsframe is part of rtd; see ARCHITECTURE.md.
+package wsframe

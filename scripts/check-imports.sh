@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Enforces the import rules of ARCHITECTURE.md with `go list -deps`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+deny() { # deny PKGPATTERN REGEX WHY
+	local pkgs
+	pkgs=$(go list "$1" 2>/dev/null) || return 0
+	for p in $pkgs; do
+		bad=$(go list -deps "$p" | grep -E "$2" || true)
+		if [ -n "$bad" ]; then
+			echo "import rule: $p must not import ($3):"; echo "$bad" | sed 's/^/    /'
+			fail=1
+		fi
+	done
+}
+deny "./proto/..." "^($mod/|net$|github.com/panjf2000/gnet)" "rtd packages, net, gnet"
+deny "./hub/..." "^($mod/(proto|server|cmd)|net$|github.com/panjf2000/gnet)" "proto, server, net, gnet"
+deny "./bench/..." "^$mod/(server|hub|cmd)(/|$)" "server, hub, cmd"
+# only server may import gnet
+for p in $(go list ./... | grep -v "^$mod/server\$"); do
+	if go list -f '{{join .Imports "\n"}}' "$p" | grep -q '^github.com/panjf2000/gnet'; then
+		echo "import rule: only $mod/server may import gnet, $p does"; fail=1
+	fi
+done
+# nothing imports cmd/rtd
+for p in $(go list ./...); do
+	if go list -f '{{join .Imports "\n"}}' "$p" | grep -q "^$mod/cmd/"; then
+		echo "import rule: $p imports cmd/"; fail=1
+	fi
+done
+exit $fail

@@ -1,0 +1,2 @@
+// Package server is part of rtd; see ARCHITECTURE.md.
+package server
