@@ -1,19 +1,53 @@
-// Command rtd is the realtime fan-out daemon: `rtd serve`, `rtd bench`, `rtd version`.
+// Command rtd is the realtime fan-out daemon.
+//
+//	rtd serve [flags]      run the server (see rtd serve -h)
+//	rtd version            print the version
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+const usage = `usage: rtd <command> [flags]
+
+commands:
+  serve     run the fan-out server (rtd serve -h for flags)
+  version   print the version
+`
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println("rtd", version)
-		return
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
-	fmt.Fprintln(os.Stderr, "usage: rtd serve|version")
-	os.Exit(2)
+	switch args[0] {
+	case "serve":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, args[1:], os.Getenv, stderr); err != nil {
+			fmt.Fprintln(stderr, "rtd serve:", err)
+			return 1
+		}
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "rtd", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "rtd: unknown command %q\n\n%s", args[0], usage)
+	return 2
 }

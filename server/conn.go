@@ -1,0 +1,201 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/http1"
+)
+
+// connState is what a connection currently speaks.
+type connState uint8
+
+const (
+	stateHTTP    connState = iota // reading requests
+	stateWS                       // upgraded to WebSocket
+	stateSSE                      // streaming an event-stream response
+	stateClosing                  // a close is under way; input is ignored
+	stateClosed                   // OnClose ran
+)
+
+// connection flags
+const (
+	flagHeadPending     uint8 = 1 << iota // bytes of an unfinished request are buffered
+	flagSent100                           // "100 Continue" sent for the current request
+	flagCloseAfterFlush                   // close once the pending writes are out
+)
+
+// conn is one accepted connection. It is touched only on its loop, except
+// for the atomics inside ws/sse state that senders on other goroutines read.
+type conn struct {
+	gc       gnet.Conn
+	l        *loop
+	slot     int32 // index in l.conns
+	state    connState
+	flags    uint8
+	deadline int64 // coarse clock: header, idle or close deadline by state
+
+	out      [][]byte // writes queued for the current flush
+	outBytes int
+
+	ws  *Socket
+	sse *sseConn
+}
+
+// HubClient implements hub.Subscriber for WebSocket and SSE connections.
+func (c *conn) HubClient() *hub.Client {
+	if c.ws != nil {
+		return &c.ws.hc
+	}
+	return &c.sse.hc
+}
+
+// traffic is OnTraffic: dispatch on the connection's state.
+func (l *loop) traffic(c *conn) gnet.Action {
+	var act gnet.Action
+	switch c.state {
+	case stateHTTP:
+		act = l.serveHTTP(c)
+	case stateWS:
+		act = l.serveWS(c)
+	default:
+		// SSE clients and closing connections have nothing to say: drop
+		// what they send so it is never buffered.
+		_, _ = c.gc.Discard(c.gc.InboundBuffered())
+	}
+	l.drain()
+	return act
+}
+
+// serveHTTP parses and answers every complete request in the input buffer
+// (pipelining), writing the responses in order with one write.
+func (l *loop) serveHTTP(c *conn) gnet.Action {
+	s := l.s
+	l.wbuf = l.wbuf[:0]
+	act := gnet.None
+	for c.state == stateHTTP {
+		buf, _ := c.gc.Peek(-1)
+		if len(buf) == 0 {
+			c.flags &^= flagHeadPending
+			c.deadline = s.now() + int64(s.opts.IdleTimeout)
+			break
+		}
+		req := &l.req
+		n, err := http1.Parse(buf, req, &s.limits)
+		if errors.Is(err, http1.ErrNeedMore) {
+			if c.flags&flagHeadPending == 0 {
+				c.flags |= flagHeadPending
+				c.deadline = s.now() + int64(s.opts.HeaderTimeout)
+			}
+			if req.HeadLen > 0 && req.Expect100 && c.flags&flagSent100 == 0 {
+				c.flags |= flagSent100
+				c.deadline = s.now() + int64(s.opts.IdleTimeout)
+				l.wbuf = append(l.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
+			}
+			break
+		}
+		if err != nil {
+			s.metrics.HTTPErrors.Add(1)
+			l.wbuf = appendError(l.wbuf, http1.StatusOf(err), err.Error(), false)
+			act = gnet.Close
+			break
+		}
+		c.flags &^= flagHeadPending | flagSent100
+		keep := req.KeepAlive && !s.draining.Load()
+		a := l.dispatch(c, req, keep)
+		_, _ = c.gc.Discard(n)
+		if a != gnet.None || !keep {
+			act = gnet.Close
+			break
+		}
+	}
+	if len(l.wbuf) > 0 {
+		_, _ = c.gc.Write(l.wbuf)
+	}
+	if act == gnet.None && c.state == stateWS {
+		// Frames may have arrived right behind the upgrade request.
+		if in := c.gc.InboundBuffered(); in > 0 {
+			act = l.serveWS(c)
+		}
+	}
+	return act
+}
+
+// dispatch routes one request. It appends plain responses to l.wbuf, or
+// upgrades the connection. A non-None action closes the connection once
+// l.wbuf is written.
+func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
+	s := l.s
+	s.metrics.HTTPRequests.Add(1)
+	r := Request{live: req, remote: c.gc.RemoteAddr().String()}
+	rt, allow := s.router.match(req.Method, req.Path, &r.ps)
+	if rt == nil {
+		if len(allow) > 0 {
+			l.w.reset()
+			l.w.status = 405
+			l.w.SetHeader("Allow", joinMethods(allow))
+			l.w.WriteString("method not allowed\n")
+			l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
+			return gnet.None
+		}
+		l.wbuf = appendError(l.wbuf, 404, "not found", keep)
+		return gnet.None
+	}
+	switch rt.kind {
+	case kindWS:
+		return l.upgradeWS(c, rt, &r)
+	case kindSSE:
+		return l.startSSE(c, rt, &r)
+	}
+	l.w.reset()
+	rt.handler(&l.w, &r)
+	l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
+	return gnet.None
+}
+
+// httpTimer enforces the header (slowloris) and keep-alive idle timeouts.
+func (l *loop) httpTimer(c *conn, now int64) {
+	if now < c.deadline {
+		return
+	}
+	if c.flags&flagHeadPending != 0 && c.flags&flagSent100 == 0 {
+		l.s.metrics.HeaderTimeouts.Add(1)
+		l.queue(c, resp408)
+	}
+	c.state = stateClosing
+	c.flags |= flagCloseAfterFlush
+	if c.out == nil {
+		_ = c.gc.Close()
+	}
+}
+
+var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\nConnection: close\r\n\r\nrequest timeout\n")
+
+// appendError appends a small text/plain error response.
+func appendError(dst []byte, status int, msg string, keepAlive bool) []byte {
+	body := make([]byte, 0, len(msg)+1)
+	body = append(append(body, msg...), '\n')
+	return http1.AppendResponse(dst, status, "text/plain; charset=utf-8", body, keepAlive)
+}
+
+func joinMethods(ms []string) string {
+	out := ""
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if m == "GET" && !seen["HEAD"] {
+			seen["HEAD"] = true
+			m = "GET, HEAD"
+		}
+		if out != "" {
+			out += ", "
+		}
+		out += m
+	}
+	return out
+}

@@ -1,0 +1,25 @@
+package server
+
+import "errors"
+
+var (
+	// ErrRunning is returned when a route is added, or Run called, while the
+	// server runs.
+	ErrRunning = errors.New("server: already running")
+	// ErrNotRunning is returned by Shutdown before Run.
+	ErrNotRunning = errors.New("server: not running")
+	// ErrBadPattern is returned for a malformed route pattern.
+	ErrBadPattern = errors.New("server: bad route pattern")
+	// ErrDuplicateRoute is returned when a method and pattern are registered twice.
+	ErrDuplicateRoute = errors.New("server: duplicate route")
+	// ErrClosed is returned by sends on a closed or closing connection.
+	ErrClosed = errors.New("server: connection closed")
+	// ErrSlowClient is returned by sends when the connection's send queue is
+	// full and the route's SlowClientPolicy is SlowClientError.
+	ErrSlowClient = errors.New("server: send queue full")
+	// ErrDropped is returned by sends when the message was dropped because the
+	// send queue is full and the policy is SlowClientDrop.
+	ErrDropped = errors.New("server: message dropped, send queue full")
+	// ErrTooLarge is returned by sends of a message larger than MaxMessageBytes.
+	ErrTooLarge = errors.New("server: message larger than MaxMessageBytes")
+)

@@ -1,0 +1,363 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/http1"
+	"github.com/rtd-project/rtd/proto/wsframe"
+)
+
+// loop is rtd's state for one gnet event loop. Everything but the inbox is
+// touched only on the loop's own goroutine.
+type loop struct {
+	s   *Server
+	el  gnet.EventLoop
+	idx int
+
+	conns []*conn // every open connection of the loop, for timers and shutdown
+
+	// scratch reused by every request on this loop
+	req  http1.Request
+	w    ResponseWriter
+	wbuf []byte
+
+	// inbox: work handed to the loop by other goroutines (hub batches, sends
+	// from foreign goroutines). One drain task at a time is scheduled.
+	mu        sync.Mutex
+	inbox     []inboxItem
+	spare     []inboxItem
+	scheduled atomic.Bool
+	drainer   gnet.Runnable
+	sweeper   gnet.Runnable
+
+	// per-flush state: connections with bytes queued, and the iovec slices
+	// they borrow while they do.
+	dirty   []*conn
+	iovFree [][][]byte
+	owned   []*bytebufferpool.ByteBuffer // posted buffers to recycle after the flush
+	sent    [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
+	arena   []byte                       // frames built on the loop (pongs, close frames) for this flush
+}
+
+// inboxItem is one unit of work for the loop: a hub batch, or bytes for one
+// connection (owned by the item until written).
+type inboxItem struct {
+	op     inboxOp
+	batch  *hub.Batch
+	c      *conn
+	buf    *bytebufferpool.ByteBuffer // opSend: the bytes, owned until written
+	code   int                        // opClose
+	reason string                     // opClose
+}
+
+type inboxOp uint8
+
+const (
+	opBatch inboxOp = iota
+	opSend          // queue buf on c
+	opClose         // close c with code and reason
+)
+
+func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
+	l := &loop{s: s, el: el, idx: idx}
+	l.drainer = gnet.RunnableFunc(func(context.Context) error {
+		l.drain()
+		return nil
+	})
+	l.sweeper = gnet.RunnableFunc(func(context.Context) error {
+		l.sweep()
+		return nil
+	})
+	return l
+}
+
+// post hands an item to the loop from any goroutine and makes sure a drain
+// is scheduled. Items are processed in the order they were posted.
+func (l *loop) post(it inboxItem) error {
+	l.mu.Lock()
+	l.inbox = append(l.inbox, it)
+	l.mu.Unlock()
+	if !l.scheduled.Swap(true) {
+		if err := l.el.Execute(context.Background(), l.drainer); err != nil {
+			l.scheduled.Store(false)
+			return err
+		}
+	}
+	return nil
+}
+
+// drain runs on the loop: it processes the inbox, then writes each
+// connection that received something once.
+func (l *loop) drain() {
+	l.scheduled.Store(false)
+	for {
+		l.mu.Lock()
+		items := l.inbox
+		l.inbox, l.spare = l.spare[:0], nil
+		l.mu.Unlock()
+		if len(items) == 0 {
+			l.spare = items
+			break
+		}
+		for i := range items {
+			l.handle(&items[i])
+			items[i] = inboxItem{}
+		}
+		l.mu.Lock()
+		if l.spare == nil {
+			l.spare = items[:0]
+		}
+		l.mu.Unlock()
+	}
+	l.flush()
+}
+
+func (l *loop) handle(it *inboxItem) {
+	switch it.op {
+	case opBatch:
+		it.batch.Each(l)
+		it.batch.Release()
+	case opSend:
+		l.owned = append(l.owned, it.buf)
+		if ws := it.c.ws; ws != nil {
+			ws.posted.Add(-int64(len(it.buf.B)))
+		} else if st := it.c.sse; st != nil {
+			st.posted.Add(-int64(len(it.buf.B)))
+		}
+		l.deliver(it.c, it.buf.B)
+	case opClose:
+		l.closeConn(it.c, it.code, it.reason)
+	}
+}
+
+// Visit implements hub.Visitor: a publication for one recipient on this loop.
+func (l *loop) Visit(sub hub.Subscriber, m *hub.Prepared) {
+	c := sub.(*conn)
+	if c.state == stateClosed {
+		return
+	}
+	switch c.state {
+	case stateWS:
+		l.deliver(c, c.ws.frameOf(m))
+	case stateSSE:
+		l.deliver(c, m.SSE)
+	}
+}
+
+// queue appends b to c's pending writes for this flush. b must stay valid
+// and unchanged until the flush.
+func (l *loop) queue(c *conn, b []byte) {
+	if len(b) == 0 || c.state == stateClosed {
+		return
+	}
+	if c.out == nil {
+		if n := len(l.iovFree); n > 0 {
+			c.out, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
+		} else {
+			c.out = make([][]byte, 0, 8)
+		}
+		l.dirty = append(l.dirty, c)
+	}
+	c.out = append(c.out, b)
+	c.outBytes += len(b)
+}
+
+// flush writes every dirty connection once (one writev each). gnet copies
+// what the socket does not take into the connection's outbound buffer, so
+// after Writev the queued slices are free again.
+func (l *loop) flush() {
+	for i := 0; i < len(l.dirty); i++ {
+		c := l.dirty[i]
+		out := c.out
+		c.out, c.outBytes = nil, 0
+		if c.state != stateClosed && len(out) > 0 {
+			// Writev may close the connection (and run OnClose) on a
+			// write error; c.out is already detached, so that is safe.
+			_, _ = c.gc.Writev(out)
+		}
+		clear(out)
+		l.iovFree = append(l.iovFree, out[:0])
+		if c.flags&flagCloseAfterFlush != 0 && c.state != stateClosed {
+			_ = c.gc.Close()
+		}
+	}
+	clear(l.dirty)
+	l.dirty = l.dirty[:0]
+	if l.sent != [2]deliveries{} {
+		m := &l.s.metrics
+		m.WSMessagesOut.Add(l.sent[0].msgs)
+		m.WSBytesOut.Add(l.sent[0].bytes)
+		m.SSEEventsOut.Add(l.sent[1].msgs)
+		m.SSEBytesOut.Add(l.sent[1].bytes)
+		l.sent = [2]deliveries{}
+	}
+	for i, bb := range l.owned {
+		bytebufferpool.Put(bb)
+		l.owned[i] = nil
+	}
+	l.owned = l.owned[:0]
+	if cap(l.arena) > maxArena {
+		l.arena = nil
+	}
+	l.arena = l.arena[:0]
+}
+
+// maxArena caps the arena kept between flushes.
+const maxArena = 64 << 10
+
+// queueFrame builds a frame in the arena and queues it on c. Appending to
+// the arena never moves bytes already queued: a reallocation leaves them in
+// the old array, which stays alive until the flush.
+func (l *loop) queueFrame(c *conn, op ws.OpCode, payload []byte) {
+	start := len(l.arena)
+	l.arena = wsframe.AppendFrame(l.arena, op, payload)
+	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+}
+
+// queueClose builds a close frame in the arena and queues it on c.
+func (l *loop) queueClose(c *conn, code int, reason string) {
+	start := len(l.arena)
+	l.arena = wsframe.AppendClose(l.arena, ws.StatusCode(code), reason)
+	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+}
+
+// deliver queues b on c unless that would take c's send queue over its
+// limit, in which case the slow-client policy applies.
+func (l *loop) deliver(c *conn, b []byte) {
+	var limit int
+	var policy SlowClientPolicy
+	switch {
+	case c.state == stateWS && !c.ws.closing.Load():
+		limit, policy = c.ws.route.opts.MaxSendQueueBytes, c.ws.route.opts.SlowClientPolicy
+	case c.state == stateSSE:
+		limit, policy = c.sse.route.opts.MaxSendQueueBytes, c.sse.route.opts.SlowClientPolicy
+	default:
+		return
+	}
+	if c.outBytes+c.gc.OutboundBuffered()+len(b) <= limit {
+		l.queue(c, b)
+		k := c.state - stateWS // 0 WebSocket, 1 SSE
+		l.sent[k].msgs++
+		l.sent[k].bytes += int64(len(b))
+		return
+	}
+	m := &l.s.metrics
+	if c.state == stateWS {
+		m.WSBackpressure.Add(1)
+	} else {
+		m.SSEBackpressure.Add(1)
+	}
+	switch policy {
+	case SlowClientClose:
+		m.SlowClientCloses.Add(1)
+		if c.state == stateWS {
+			l.startCloseWS(c, closeTryAgainLater, "slow client", c.ws.route.opts.SlowClientGrace)
+		} else {
+			l.endSSE(c)
+		}
+	default:
+		m.SlowClientDropped.Add(1)
+	}
+}
+
+// closeConn closes c on request of another goroutine: WebSocket with a
+// closing handshake, anything else at once.
+func (l *loop) closeConn(c *conn, code int, reason string) {
+	switch c.state {
+	case stateClosed:
+	case stateWS:
+		wait := c.ws.route.opts.CloseTimeout
+		if code == closeTryAgainLater {
+			wait = c.ws.route.opts.SlowClientGrace
+			l.s.metrics.SlowClientCloses.Add(1)
+		}
+		l.startCloseWS(c, code, reason, wait)
+	case stateSSE:
+		l.endSSE(c)
+	default:
+		_ = c.gc.Close()
+	}
+}
+
+// open registers a new connection on the loop.
+func (l *loop) open(gc gnet.Conn) *conn {
+	c := &conn{gc: gc, l: l, slot: int32(len(l.conns))}
+	c.deadline = l.s.now() + int64(l.s.opts.HeaderTimeout)
+	l.conns = append(l.conns, c)
+	return c
+}
+
+// closed is OnClose: the connection is gone; drop it from the loop.
+func (l *loop) closed(c *conn, err error) {
+	prev := c.state
+	c.state = stateClosed
+	last := len(l.conns) - 1
+	if int(c.slot) <= last && l.conns[c.slot] == c {
+		l.conns[c.slot] = l.conns[last]
+		l.conns[c.slot].slot = c.slot
+		l.conns[last] = nil
+		l.conns = l.conns[:last]
+	}
+	switch prev {
+	case stateWS:
+		l.wsClosed(c, err)
+	case stateSSE:
+		l.sseClosed(c, err)
+	}
+}
+
+// sweep runs on the loop every tick: timeouts and heartbeats.
+func (l *loop) sweep() {
+	now := l.s.now()
+	// Backwards: closing a connection swap-removes it from l.conns.
+	for i := len(l.conns) - 1; i >= 0; i-- {
+		if i >= len(l.conns) {
+			continue
+		}
+		c := l.conns[i]
+		switch c.state {
+		case stateHTTP:
+			l.httpTimer(c, now)
+		case stateWS:
+			l.wsTimer(c, now)
+		case stateSSE:
+			l.sseTimer(c, now)
+		case stateClosing:
+			if now >= c.deadline {
+				_ = c.gc.Close()
+			}
+		}
+	}
+	l.flush()
+}
+
+// goAway starts the graceful shutdown of every connection on the loop.
+func (l *loop) goAway() {
+	for i := len(l.conns) - 1; i >= 0; i-- {
+		if i >= len(l.conns) {
+			continue
+		}
+		c := l.conns[i]
+		switch c.state {
+		case stateHTTP:
+			if c.gc.InboundBuffered() == 0 {
+				_ = c.gc.Close()
+			}
+		case stateWS:
+			l.wsGoAway(c)
+		case stateSSE:
+			l.sseGoAway(c)
+		}
+	}
+	l.flush()
+}
+
+// deliveries counts messages and bytes queued to sockets.
+type deliveries struct{ msgs, bytes int64 }

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Options configures a Server. The zero value serves on :8080 with the defaults
+// documented on each field.
+type Options struct {
+	// Addr is the TCP address to listen on, "host:port". Default ":8080".
+	// Port 0 picks a free port; Server.Addr reports it once Run has started.
+	Addr string
+
+	// Loops is the number of event loops. Default: one per CPU.
+	Loops int
+
+	// MaxConns caps concurrent connections; connections beyond it are closed
+	// as soon as they are accepted. Default 19,000: this machine class allows
+	// 20,000 open files per process and the server needs a few for itself.
+	MaxConns int
+
+	// HeaderTimeout bounds the time from the first byte of a request to the
+	// end of its head (slowloris protection). Default 10s.
+	HeaderTimeout time.Duration
+
+	// IdleTimeout closes a keep-alive HTTP connection that sends nothing for
+	// this long between requests. Default 60s.
+	IdleTimeout time.Duration
+
+	// ShutdownTimeout bounds Shutdown when its context has no deadline.
+	// Default 10s.
+	ShutdownTimeout time.Duration
+
+	// MaxRequestLine, MaxHeaderBytes, MaxHeaders and MaxBodyBytes bound what a
+	// client may send before a response (414, 431, 431, 413). Defaults: 8 KiB,
+	// 16 KiB, 64 headers, 1 MiB.
+	MaxRequestLine int
+	MaxHeaderBytes int
+	MaxHeaders     int
+	MaxBodyBytes   int64
+
+	// SocketSendBuffer sets SO_SNDBUF on accepted sockets, bounding what a
+	// client that stops reading can hold in the kernel. 0 keeps the kernel's
+	// autotuning (up to tcp_wmem max, 4 MiB here).
+	SocketSendBuffer int
+
+	// Logger receives the server's logs (and gnet's). Default: a disabled logger.
+	Logger *zerolog.Logger
+}
+
+const (
+	defaultAddr            = ":8080"
+	defaultMaxConns        = 19000
+	defaultHeaderTimeout   = 10 * time.Second
+	defaultIdleTimeout     = 60 * time.Second
+	defaultShutdownTimeout = 10 * time.Second
+)
+
+// withDefaults returns a copy of o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.Addr == "" {
+		o.Addr = defaultAddr
+	}
+	if o.Loops <= 0 {
+		o.Loops = runtime.NumCPU()
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = defaultMaxConns
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = defaultHeaderTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = defaultIdleTimeout
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = defaultShutdownTimeout
+	}
+	if o.Logger == nil {
+		l := zerolog.Nop()
+		o.Logger = &l
+	}
+	return o
+}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/http1"
+)
+
+// Server is an event-loop HTTP/1.1, WebSocket and SSE server. Create it with
+// New, register routes, then Run it. Routes must be registered before Run.
+type Server struct {
+	opts   Options
+	log    zerolog.Logger
+	limits http1.Limits
+	router router
+	engine eventEngine
+
+	eng      gnet.Engine
+	addr     atomic.Pointer[string]
+	booted   chan struct{}
+	stopped  chan struct{}
+	running  atomic.Bool
+	draining atomic.Bool
+
+	loopsMu sync.Mutex
+	loopsBy map[gnet.EventLoop]*loop
+	loops   atomic.Pointer[[]*loop]
+
+	conns  atomic.Int64
+	nextID atomic.Uint64
+	clock  atomic.Int64 // coarse unix nanoseconds, refreshed by the ticker
+
+	hub     *hub.Hub
+	metrics Metrics
+}
+
+// New returns a server configured by o (zero value = defaults).
+func New(o Options) (*Server, error) {
+	o = o.withDefaults()
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		return nil, fmt.Errorf("server: bad Addr %q: %w", o.Addr, err)
+	}
+	s := &Server{
+		opts: o,
+		log:  *o.Logger,
+		limits: http1.Limits{
+			MaxRequestLine: o.MaxRequestLine,
+			MaxHeaderBytes: o.MaxHeaderBytes,
+			MaxHeaders:     o.MaxHeaders,
+			MaxBodyBytes:   o.MaxBodyBytes,
+		},
+		booted:  make(chan struct{}),
+		stopped: make(chan struct{}),
+		loopsBy: make(map[gnet.EventLoop]*loop),
+	}
+	s.engine.s = s
+	s.clock.Store(time.Now().UnixNano())
+	empty := make([]*loop, 0)
+	s.loops.Store(&empty)
+	return s, nil
+}
+
+// HandleFunc registers a plain HTTP handler for method and pattern. Patterns
+// are "/"-separated: literals, ":name" for one segment, and a final "*name"
+// for the rest of the path. A GET route also answers HEAD.
+func (s *Server) HandleFunc(method, pattern string, fn HandlerFunc) error {
+	if s.running.Load() {
+		return ErrRunning
+	}
+	return s.router.add(&route{method: method, pattern: pattern, kind: kindHTTP, handler: fn})
+}
+
+// Addr returns the address the server listens on once Run has started, or
+// Options.Addr before that.
+func (s *Server) Addr() string {
+	if a := s.addr.Load(); a != nil {
+		return *a
+	}
+	return s.opts.Addr
+}
+
+// Ready returns a channel closed once the server accepts connections.
+func (s *Server) Ready() <-chan struct{} { return s.booted }
+
+// Run serves until ctx is cancelled or Shutdown is called, then shuts down
+// gracefully and returns. It returns an error if the server cannot start.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+			defer cancel()
+			_ = s.Shutdown(sctx)
+		case <-done:
+		}
+	}()
+	opts := []gnet.Option{
+		gnet.WithNumEventLoop(s.opts.Loops),
+		gnet.WithReuseAddr(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.log}),
+	}
+	if s.opts.SocketSendBuffer > 0 {
+		opts = append(opts, gnet.WithSocketSendBuffer(s.opts.SocketSendBuffer))
+	}
+	err := gnet.Run(&s.engine, "tcp://"+s.opts.Addr, opts...)
+	close(s.stopped)
+	return err
+}
+
+// Shutdown stops accepting connections, closes WebSocket connections with
+// 1001 (going away), ends SSE streams with a jittered retry hint, lets
+// in-flight responses finish, and stops the engine once every connection is
+// gone or ctx expires. It returns when Run has returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if !s.running.Load() {
+		return ErrNotRunning
+	}
+	select {
+	case <-s.booted:
+	case <-s.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if s.draining.CompareAndSwap(false, true) {
+		for _, l := range *s.loops.Load() {
+			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				l.goAway()
+				return nil
+			}))
+		}
+	}
+	// Wait for connections to finish, then stop the engine.
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+wait:
+	for s.conns.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-s.stopped:
+			return nil
+		case <-t.C:
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.eng.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		s.log.Debug().Err(err).Msg("engine stop")
+	}
+	<-s.stopped
+	return ctx.Err()
+}
+
+// now returns the coarse clock: accurate to the ticker period, free to read.
+func (s *Server) now() int64 { return s.clock.Load() }
+
+// tickPeriod is how often timers are checked: a quarter of the shortest
+// timeout, between 5 ms and 250 ms.
+func (s *Server) tickPeriod() time.Duration {
+	d := min(s.opts.HeaderTimeout, s.opts.IdleTimeout) / 4
+	for _, r := range s.router.routes {
+		if r.ws != nil {
+			for _, t := range []time.Duration{r.ws.opts.HeartbeatInterval, r.ws.opts.IdleTimeout, r.ws.opts.CloseTimeout} {
+				if t > 0 {
+					d = min(d, t/4)
+				}
+			}
+		}
+		if r.sse != nil && r.sse.opts.HeartbeatInterval > 0 {
+			d = min(d, r.sse.opts.HeartbeatInterval/4)
+		}
+	}
+	return max(5*time.Millisecond, min(d, 250*time.Millisecond))
+}
+
+// loopFor returns the state of event loop el, creating it on first sight.
+func (s *Server) loopFor(el gnet.EventLoop) *loop {
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	if l, ok := s.loopsBy[el]; ok {
+		return l
+	}
+	old := *s.loops.Load()
+	l := newLoop(s, el, len(old))
+	s.loopsBy[el] = l
+	next := append(old[:len(old):len(old)], l)
+	s.loops.Store(&next)
+	return l
+}
+
+// eventEngine adapts the Server to gnet's EventHandler; it keeps gnet's
+// callbacks out of the Server's public method set.
+type eventEngine struct {
+	gnet.BuiltinEventEngine
+	s *Server
+}
+
+func (e *eventEngine) OnBoot(eng gnet.Engine) gnet.Action {
+	s := e.s
+	s.eng = eng
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			if in, ok := sa.(*unix.SockaddrInet4); ok {
+				host, _, _ := net.SplitHostPort(s.opts.Addr)
+				if host == "" {
+					host = "0.0.0.0"
+				}
+				a := net.JoinHostPort(host, strconv.Itoa(in.Port))
+				s.addr.Store(&a)
+			} else if in6, ok := sa.(*unix.SockaddrInet6); ok {
+				host, _, _ := net.SplitHostPort(s.opts.Addr)
+				a := net.JoinHostPort(host, strconv.Itoa(in6.Port))
+				s.addr.Store(&a)
+			}
+		}
+		_ = unix.Close(fd)
+	}
+	s.log.Info().Str("addr", s.Addr()).Int("loops", s.opts.Loops).Msg("listening")
+	close(s.booted)
+	return gnet.None
+}
+
+var resp503 = []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\nRetry-After: 1\r\n\r\nserver is at limit.\n")
+
+func (e *eventEngine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := e.s
+	if s.draining.Load() || s.conns.Load() >= int64(s.opts.MaxConns) {
+		s.metrics.ConnsRejected.Add(1)
+		return resp503, gnet.Close
+	}
+	s.conns.Add(1)
+	s.metrics.ConnsAccepted.Add(1)
+	l := s.loopFor(gc.EventLoop())
+	c := l.open(gc)
+	gc.SetContext(c)
+	return nil, gnet.None
+}
+
+func (e *eventEngine) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.None
+	}
+	e.s.conns.Add(-1)
+	c.l.closed(c, err)
+	return gnet.None
+}
+
+func (e *eventEngine) OnTraffic(gc gnet.Conn) gnet.Action {
+	c := gc.Context().(*conn)
+	return c.l.traffic(c)
+}
+
+func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
+	s := e.s
+	s.clock.Store(time.Now().UnixNano())
+	for _, l := range *s.loops.Load() {
+		_ = l.el.Execute(context.Background(), l.sweeper)
+	}
+	return s.tickPeriod(), gnet.None
+}
+
+// Draining reports whether Shutdown has started.
+func (s *Server) Draining() bool { return s.draining.Load() }

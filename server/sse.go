@@ -1,0 +1,320 @@
+package server
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/http1"
+	"github.com/rtd-project/rtd/proto/sse"
+)
+
+// SSEOptions configures an SSE route. The zero value is usable.
+type SSEOptions struct {
+	// HeartbeatInterval writes a comment line this often so proxies and
+	// clients see the stream is alive. Default 30s; negative disables.
+	HeartbeatInterval time.Duration
+	// Retry is the reconnection delay hinted to clients (retry:). Default 3s.
+	Retry time.Duration
+	// MaxSendQueueBytes bounds what is queued for one stream in user space.
+	// Default 1 MiB.
+	MaxSendQueueBytes int
+	// SlowClientPolicy: SlowClientError (default), SlowClientDrop, or
+	// SlowClientClose (the stream ends).
+	SlowClientPolicy SlowClientPolicy
+	// Origins lists the origins allowed to read the stream cross-origin
+	// (CORS); "*" allows any. A request whose Origin is not allowed gets 403.
+	// Empty: no CORS headers, and cross-origin browsers cannot read it.
+	Origins []string
+	// AllowCredentials lets cross-origin EventSource send cookies
+	// (withCredentials); the response then names the origin, never "*".
+	AllowCredentials bool
+	// KeepHeaders keeps the request headers for Stream.Request after OnOpen.
+	KeepHeaders bool
+	// Authorize runs before the stream starts. A non-nil error rejects the
+	// request: an *HTTPError with its status, anything else with 403.
+	Authorize func(r *Request) error
+}
+
+const (
+	defaultSSEHeartbeat = 30 * time.Second
+	defaultSSERetry     = 3 * time.Second
+)
+
+func (o SSEOptions) withDefaults() SSEOptions {
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = defaultSSEHeartbeat
+	}
+	if o.Retry <= 0 {
+		o.Retry = defaultSSERetry
+	}
+	if o.MaxSendQueueBytes <= 0 {
+		o.MaxSendQueueBytes = defaultMaxSendQueueBytes
+	}
+	return o
+}
+
+// SSEHandler holds an SSE route's callbacks; they run on the stream's event
+// loop and must not block.
+type SSEHandler struct {
+	// OnOpen runs once the response head is queued. st.Request() still has
+	// every header here.
+	OnOpen func(st *Stream)
+	// OnClose runs once, when the connection is gone.
+	OnClose func(st *Stream)
+}
+
+type sseRoute struct {
+	h    SSEHandler
+	opts SSEOptions
+}
+
+// SSE registers a Server-Sent Events route on GET pattern.
+func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
+	if s.running.Load() {
+		return ErrRunning
+	}
+	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindSSE, sse: &sseRoute{h: h, opts: o.withDefaults()}})
+}
+
+// Stream is one SSE response stream. Send, Close and the accessors are safe
+// from any goroutine; sends never block.
+type Stream struct {
+	c           *conn
+	route       *sseRoute
+	id          string
+	lastEventID string
+	req         *Request
+
+	hc    hub.Client
+	value atomic.Value
+
+	closing atomic.Bool
+	posted  atomic.Int64
+	backlog atomic.Int64
+
+	nextBeat int64
+	ctxMu    sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// sseConn is the connection-side name of a stream.
+type sseConn = Stream
+
+var heartbeat = []byte(":\n\n")
+
+// startSSE checks and authorizes the request, then writes the stream's head.
+func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
+	s := l.s
+	o := &rt.sse.opts
+	origin := r.live.Header("Origin")
+	allowed := len(origin) > 0 && originAllowed(o.Origins, origin)
+	if len(origin) > 0 && len(o.Origins) > 0 && !allowed {
+		s.metrics.SSERejected.Add(1)
+		l.wbuf = appendError(l.wbuf, 403, "origin not allowed", false)
+		return gnet.Close
+	}
+	if o.Authorize != nil {
+		if err := o.Authorize(r); err != nil {
+			s.metrics.SSERejected.Add(1)
+			l.wbuf = appendRejection(l.wbuf, err)
+			return gnet.Close
+		}
+	}
+	st := &Stream{c: c, route: rt.sse, id: strconv.FormatUint(s.nextID.Add(1), 36)}
+	st.lastEventID = string(r.live.Header("Last-Event-ID"))
+	if st.lastEventID == "" {
+		st.lastEventID = r.Query("lastEventId")
+	}
+	st.hc = hub.Client{ID: st.id, User: r.user, Loop: l.idx}
+	if o.HeartbeatInterval > 0 {
+		st.nextBeat = s.now() + int64(o.HeartbeatInterval)
+	}
+	b := http1.AppendStatusLine(l.wbuf, 200)
+	b = http1.AppendDate(b)
+	b = append(b, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"...)
+	if allowed {
+		if o.AllowCredentials || !slices.Contains(o.Origins, "*") {
+			b = http1.AppendHeader(b, "Access-Control-Allow-Origin", string(origin))
+			b = append(b, "Vary: Origin\r\n"...)
+		} else {
+			b = append(b, "Access-Control-Allow-Origin: *\r\n"...)
+		}
+		if o.AllowCredentials {
+			b = append(b, "Access-Control-Allow-Credentials: true\r\n"...)
+		}
+	}
+	b = append(b, "\r\n"...)
+	l.wbuf = sse.AppendPreamble(b, o.Retry)
+	c.sse = st
+	c.state = stateSSE
+	c.flags = 0
+	s.metrics.SSEStreams.Add(1)
+	s.metrics.SSEConnections.Add(1)
+	_, _ = c.gc.Write(l.wbuf)
+	l.wbuf = l.wbuf[:0]
+	if rt.sse.h.OnOpen != nil {
+		st.req = r
+		rt.sse.h.OnOpen(st)
+	}
+	st.req = r.detach(o.KeepHeaders)
+	return gnet.None
+}
+
+func originAllowed(allow []string, origin []byte) bool {
+	if len(allow) == 0 {
+		return true
+	}
+	for _, a := range allow {
+		if a == "*" || a == string(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// sseTimer writes heartbeats and refreshes the backlog figure.
+func (l *loop) sseTimer(c *conn, now int64) {
+	st := c.sse
+	st.backlog.Store(int64(c.gc.OutboundBuffered()))
+	if st.route.opts.HeartbeatInterval > 0 && now >= st.nextBeat {
+		st.nextBeat = now + int64(st.route.opts.HeartbeatInterval)
+		l.queue(c, heartbeat)
+	}
+}
+
+// endSSE ends the response: the connection closes once queued bytes are out.
+func (l *loop) endSSE(c *conn) {
+	if c.state != stateSSE {
+		return
+	}
+	c.sse.closing.Store(true)
+	c.state = stateClosing
+	c.deadline = l.s.now() + int64(defaultCloseTimeout)
+	l.closeAfterWrites(c)
+}
+
+// closeAfterWrites closes c once what is queued for this flush is written.
+func (l *loop) closeAfterWrites(c *conn) {
+	c.flags |= flagCloseAfterFlush
+	if c.out == nil {
+		_ = c.gc.Close()
+	}
+}
+
+// sseGoAway ends a stream at shutdown with a jittered retry hint, so that
+// clients do not all reconnect to the next node at the same instant.
+func (l *loop) sseGoAway(c *conn) {
+	retry := c.sse.route.opts.Retry
+	jittered := retry + time.Duration(rand.Int64N(int64(4*retry)+1))
+	start := len(l.arena)
+	l.arena = sse.AppendRetry(l.arena, jittered)
+	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+	l.endSSE(c)
+}
+
+func (l *loop) sseClosed(c *conn, _ error) {
+	st := c.sse
+	st.closing.Store(true)
+	l.s.metrics.SSEConnections.Add(-1)
+	if l.s.hub != nil {
+		l.s.hub.Disconnect(c)
+	}
+	if st.route.h.OnClose != nil {
+		st.route.h.OnClose(st)
+	}
+	st.ctxMu.Lock()
+	if st.cancel != nil {
+		st.cancel()
+	}
+	st.ctxMu.Unlock()
+}
+
+// ID returns the stream's server-unique ID.
+func (st *Stream) ID() string { return st.id }
+
+// LastEventID returns the id the client resumes from: the Last-Event-ID
+// header, or the lastEventId query parameter for clients that cannot set
+// headers. "" for a fresh stream.
+func (st *Stream) LastEventID() string { return st.lastEventID }
+
+// Request returns the request that opened the stream.
+func (st *Stream) Request() *Request { return st.req }
+
+// SetValue attaches user data to the stream.
+func (st *Stream) SetValue(v any) { st.value.Store(&v) }
+
+// Value returns what SetValue stored, or nil.
+func (st *Stream) Value() any {
+	if p, ok := st.value.Load().(*any); ok {
+		return *p
+	}
+	return nil
+}
+
+// Context returns a context cancelled when the stream ends.
+func (st *Stream) Context() context.Context {
+	st.ctxMu.Lock()
+	defer st.ctxMu.Unlock()
+	if st.ctx == nil {
+		st.ctx, st.cancel = context.WithCancel(context.Background())
+		if st.closing.Load() {
+			st.cancel()
+		}
+	}
+	return st.ctx
+}
+
+// Send queues one event. It fails with sse.ErrInvalidID or
+// sse.ErrInvalidEventName for an ID or event name with CR, LF or NUL,
+// ErrClosed once the stream ended, and per SlowClientPolicy when the
+// stream's queue is full.
+func (st *Stream) Send(e sse.Event) error {
+	if st.closing.Load() {
+		return ErrClosed
+	}
+	bb := bytebufferpool.Get()
+	var err error
+	if bb.B, err = sse.AppendEvent(bb.B[:0], e); err != nil {
+		bytebufferpool.Put(bb)
+		return err
+	}
+	l := st.c.l
+	if st.posted.Load()+st.backlog.Load()+int64(len(bb.B)) > int64(st.route.opts.MaxSendQueueBytes) {
+		bytebufferpool.Put(bb)
+		m := &l.s.metrics
+		m.SSEBackpressure.Add(1)
+		switch st.route.opts.SlowClientPolicy {
+		case SlowClientDrop:
+			m.SlowClientDropped.Add(1)
+			return ErrDropped
+		case SlowClientClose:
+			_ = l.post(inboxItem{op: opClose, c: st.c})
+		}
+		return ErrSlowClient
+	}
+	st.posted.Add(int64(len(bb.B)))
+	if err := l.post(inboxItem{op: opSend, c: st.c, buf: bb}); err != nil {
+		st.posted.Add(-int64(len(bb.B)))
+		bytebufferpool.Put(bb)
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close ends the stream once what is queued is written. Idempotent.
+func (st *Stream) Close() error {
+	if st.closing.Load() {
+		return nil
+	}
+	return st.c.l.post(inboxItem{op: opClose, c: st.c})
+}

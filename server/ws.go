@@ -1,0 +1,548 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gobwas/ws"
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/wsframe"
+)
+
+// SlowClientPolicy says what happens when a message would push a
+// connection's send queue over its limit.
+type SlowClientPolicy uint8
+
+const (
+	// SlowClientError refuses the message: a send returns ErrSlowClient and a
+	// hub publication is not delivered to that connection (counted).
+	SlowClientError SlowClientPolicy = iota
+	// SlowClientDrop drops the message silently (sends return ErrDropped).
+	SlowClientDrop
+	// SlowClientClose closes the connection: WebSocket with 1013 (try again
+	// later) after a short grace so the close frame can still be delivered,
+	// SSE by ending the stream.
+	SlowClientClose
+)
+
+// WSOptions configures a WebSocket route. The zero value is usable.
+type WSOptions struct {
+	// Protocols lists the accepted subprotocols in preference order. When
+	// set, a client must offer one of them.
+	Protocols []string
+	// Origins lists the allowed Origin header values ("*" allows any). Empty
+	// allows any. A request without Origin (a non-browser client) is allowed.
+	Origins []string
+	// MaxMessageBytes bounds an inbound message (after reassembly and
+	// decompression; larger → close 1009) and an outbound one (ErrTooLarge).
+	// Default 64 KiB.
+	MaxMessageBytes int
+	// MaxSendQueueBytes bounds what is queued for one socket in user space
+	// (rtd's queue plus gnet's outbound buffer). Default 1 MiB.
+	MaxSendQueueBytes int
+	// HeartbeatInterval sends a ping this often. 0 = no pings.
+	HeartbeatInterval time.Duration
+	// IdleTimeout closes (1001) a socket that sent nothing, not even a pong,
+	// for this long. 0 = never.
+	IdleTimeout time.Duration
+	// CloseTimeout bounds the closing handshake: after rtd sends a close
+	// frame, the TCP connection is closed when the peer answers or after
+	// this long. Default 5s.
+	CloseTimeout time.Duration
+	// SlowClientGrace is how long a socket closed by SlowClientClose gets to
+	// read its 1013 close frame. Default 1s.
+	SlowClientGrace time.Duration
+	// Compression negotiates permessage-deflate (no context takeover, so
+	// there is no per-connection compressor state).
+	Compression bool
+	// SlowClientPolicy: SlowClientError (default), SlowClientDrop or
+	// SlowClientClose.
+	SlowClientPolicy SlowClientPolicy
+	// KeepHeaders keeps the request headers for Socket.Request after OnOpen.
+	// Off by default: idle sockets stay small.
+	KeepHeaders bool
+	// Authorize runs before the upgrade. A non-nil error rejects the request:
+	// an *HTTPError with its status, anything else with 403.
+	Authorize func(r *Request) error
+}
+
+const (
+	defaultMaxMessageBytes   = 64 << 10
+	defaultMaxSendQueueBytes = 1 << 20
+	defaultCloseTimeout      = 5 * time.Second
+	defaultSlowClientGrace   = time.Second
+)
+
+func (o WSOptions) withDefaults() WSOptions {
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	if o.MaxSendQueueBytes <= 0 {
+		o.MaxSendQueueBytes = defaultMaxSendQueueBytes
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = defaultCloseTimeout
+	}
+	if o.SlowClientGrace <= 0 {
+		o.SlowClientGrace = defaultSlowClientGrace
+	}
+	return o
+}
+
+// MessageType is the type of a WebSocket data message.
+type MessageType uint8
+
+const (
+	// Text is a UTF-8 text message.
+	Text MessageType = iota + 1
+	// Binary is a binary message.
+	Binary
+)
+
+// Message is one inbound WebSocket message. Data is valid only during the
+// OnMessage call: copy what you keep.
+type Message struct {
+	Type MessageType
+	Data []byte
+}
+
+// WSHandler holds a WebSocket route's callbacks. They run on the socket's
+// event loop, one at a time and in order: they must not block.
+type WSHandler struct {
+	// OnOpen runs once the 101 response is queued. s.Request() still has
+	// every header here, KeepHeaders or not.
+	OnOpen func(s *Socket)
+	// OnMessage runs for each complete text or binary message.
+	OnMessage func(s *Socket, m Message)
+	// OnClose runs once, when the connection is gone, with the close code and
+	// reason the peer sent (or rtd sent; 1006 when the TCP connection just
+	// dropped).
+	OnClose func(s *Socket, code int, reason string)
+}
+
+type wsRoute struct {
+	h    WSHandler
+	opts WSOptions
+	up   wsframe.UpgradeOptions
+}
+
+// WebSocket registers a WebSocket route on GET pattern.
+func (s *Server) WebSocket(pattern string, h WSHandler, o WSOptions) error {
+	if s.running.Load() {
+		return ErrRunning
+	}
+	o = o.withDefaults()
+	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}}
+	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindWS, ws: wr})
+}
+
+// Socket is one WebSocket connection. Its send methods and Close are safe
+// from any goroutine and never block; everything else is for the handler's
+// callbacks.
+type Socket struct {
+	c        *conn
+	route    *wsRoute
+	id       string
+	protocol string
+	deflate  bool
+	req      *Request
+	reader   wsframe.Reader
+
+	hc    hub.Client
+	value atomic.Value
+
+	// Read by senders on any goroutine.
+	closing atomic.Bool  // a close frame is queued or the connection is gone
+	posted  atomic.Int64 // bytes posted to the loop and not yet written
+	backlog atomic.Int64 // gnet's outbound buffer after the last flush or tick
+
+	// Loop-only state.
+	lastRead    int64
+	nextPing    int64
+	closeCode   int
+	closeReason string
+	ctxMu       sync.Mutex
+	ctx         context.Context
+	cancel      context.CancelFunc
+}
+
+// upgradeWS validates an upgrade request, runs Authorize and switches the
+// connection to WebSocket.
+func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
+	s := l.s
+	wr := rt.ws
+	req := r.live
+	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
+	if err != nil {
+		s.metrics.WSUpgradesReject.Add(1)
+		l.wbuf = wsframe.AppendHandshakeRejection(l.wbuf, err)
+		return gnet.Close
+	}
+	if wr.opts.Authorize != nil {
+		if err := wr.opts.Authorize(r); err != nil {
+			s.metrics.WSUpgradesReject.Add(1)
+			l.wbuf = appendRejection(l.wbuf, err)
+			return gnet.Close
+		}
+	}
+	if s.draining.Load() {
+		s.metrics.WSUpgradesReject.Add(1)
+		l.wbuf = appendError(l.wbuf, 503, "shutting down", false)
+		return gnet.Close
+	}
+	sock := &Socket{
+		c:        c,
+		route:    wr,
+		id:       strconv.FormatUint(s.nextID.Add(1), 36),
+		protocol: up.Protocol,
+		deflate:  up.Deflate,
+	}
+	sock.hc = hub.Client{ID: sock.id, User: r.user, Loop: l.idx}
+	sock.reader.Init(wsframe.ReaderOptions{MaxMessageBytes: wr.opts.MaxMessageBytes, Deflate: up.Deflate})
+	now := s.now()
+	sock.lastRead = now
+	if wr.opts.HeartbeatInterval > 0 {
+		sock.nextPing = now + int64(wr.opts.HeartbeatInterval)
+	}
+	l.wbuf = wsframe.AppendUpgradeResponse(l.wbuf, req.Header("Sec-WebSocket-Key"), &up)
+	c.ws = sock
+	c.state = stateWS
+	c.flags = 0
+	s.metrics.WSUpgrades.Add(1)
+	s.metrics.WSConnections.Add(1)
+	// The 101 must reach the socket before anything OnOpen sends.
+	_, _ = c.gc.Write(l.wbuf)
+	l.wbuf = l.wbuf[:0]
+	if wr.h.OnOpen != nil {
+		sock.req = r
+		wr.h.OnOpen(sock)
+	}
+	sock.req = r.detach(wr.opts.KeepHeaders)
+	return gnet.None
+}
+
+// appendRejection answers an Authorize error.
+func appendRejection(dst []byte, err error) []byte {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return appendError(dst, he.Status, he.Message, false)
+	}
+	return appendError(dst, 403, "forbidden", false)
+}
+
+// serveWS parses every whole frame in the input buffer.
+func (l *loop) serveWS(c *conn) gnet.Action {
+	s := l.s
+	sock := c.ws
+	sock.lastRead = s.now()
+	for c.state == stateWS {
+		buf, _ := c.gc.Peek(-1)
+		if len(buf) == 0 {
+			return gnet.None
+		}
+		n, ev, err := sock.reader.Next(buf)
+		if err != nil {
+			var ce *wsframe.CloseError
+			code := ws.StatusProtocolError
+			reason := err.Error()
+			if errors.As(err, &ce) {
+				code, reason = ce.Code, ce.Reason
+			}
+			_, _ = c.gc.Discard(c.gc.InboundBuffered())
+			l.failWS(c, int(code), reason)
+			return gnet.None
+		}
+		if n == 0 {
+			return gnet.None
+		}
+		l.onFrame(c, ev)
+		_, _ = c.gc.Discard(n)
+	}
+	_, _ = c.gc.Discard(c.gc.InboundBuffered())
+	return gnet.None
+}
+
+// onFrame handles one parsed event; ev's payload dies when it returns.
+func (l *loop) onFrame(c *conn, ev wsframe.Event) {
+	s := l.s
+	sock := c.ws
+	switch ev.Kind {
+	case wsframe.Text, wsframe.Binary:
+		s.metrics.WSMessagesIn.Add(1)
+		s.metrics.WSBytesIn.Add(int64(len(ev.Payload)))
+		if sock.closing.Load() || sock.route.h.OnMessage == nil {
+			return
+		}
+		mt := Text
+		if ev.Kind == wsframe.Binary {
+			mt = Binary
+		}
+		sock.route.h.OnMessage(sock, Message{Type: mt, Data: ev.Payload})
+	case wsframe.Ping:
+		if !sock.closing.Load() {
+			l.queueFrame(c, ws.OpPong, ev.Payload)
+		}
+	case wsframe.Pong:
+	case wsframe.Close:
+		code, reason := int(ev.Code), string(ev.Reason)
+		if sock.closing.Load() {
+			// Our close was answered: the handshake is complete.
+			c.state = stateClosing
+			_ = c.gc.Close()
+			return
+		}
+		sock.closing.Store(true)
+		sock.closeCode, sock.closeReason = code, reason
+		reply := code
+		if code == int(ws.StatusNoStatusRcvd) {
+			reply = int(ws.StatusNormalClosure)
+		}
+		l.queueClose(c, reply, "")
+		c.state = stateClosing
+		c.flags |= flagCloseAfterFlush
+		c.deadline = s.now() + int64(sock.route.opts.CloseTimeout)
+	}
+}
+
+// failWS sends a close frame for a protocol error and drops the connection
+// once it is written.
+func (l *loop) failWS(c *conn, code int, reason string) {
+	sock := c.ws
+	if !sock.closing.Swap(true) {
+		sock.closeCode, sock.closeReason = code, reason
+		l.queueClose(c, code, reason)
+	}
+	c.state = stateClosing
+	c.flags |= flagCloseAfterFlush
+	c.deadline = l.s.now() + int64(sock.route.opts.CloseTimeout)
+}
+
+// startCloseWS begins a server-initiated closing handshake: the close frame
+// is queued behind what is already queued, then rtd waits for the peer's
+// close frame (or the deadline) before dropping TCP.
+func (l *loop) startCloseWS(c *conn, code int, reason string, wait time.Duration) {
+	sock := c.ws
+	if c.state != stateWS || sock.closing.Swap(true) {
+		return
+	}
+	sock.closeCode, sock.closeReason = code, reason
+	l.queueClose(c, code, reason)
+	c.deadline = l.s.now() + int64(wait)
+}
+
+// wsTimer: heartbeats, idle timeout, closing deadline; refreshes the backlog
+// figure that senders on other goroutines check.
+func (l *loop) wsTimer(c *conn, now int64) {
+	sock := c.ws
+	o := &sock.route.opts
+	sock.backlog.Store(int64(c.gc.OutboundBuffered()))
+	if sock.closing.Load() {
+		if now >= c.deadline {
+			_ = c.gc.Close()
+		}
+		return
+	}
+	if o.IdleTimeout > 0 && now-sock.lastRead >= int64(o.IdleTimeout) {
+		l.startCloseWS(c, int(ws.StatusGoingAway), "idle timeout", o.CloseTimeout)
+		return
+	}
+	if o.HeartbeatInterval > 0 && now >= sock.nextPing {
+		sock.nextPing = now + int64(o.HeartbeatInterval)
+		l.queue(c, ws.CompiledPing)
+	}
+}
+
+func (l *loop) wsGoAway(c *conn) {
+	l.startCloseWS(c, int(ws.StatusGoingAway), "server shutting down", c.ws.route.opts.CloseTimeout)
+}
+
+// wsClosed runs from OnClose.
+func (l *loop) wsClosed(c *conn, err error) {
+	sock := c.ws
+	sock.closing.Store(true)
+	s := l.s
+	s.metrics.WSConnections.Add(-1)
+	code := sock.closeCode
+	if code == 0 {
+		code = int(ws.StatusAbnormalClosure)
+	}
+	s.metrics.WSCloseByCode[closeSlot(code)].Add(1)
+	sock.reader.Release()
+	if s.hub != nil {
+		s.hub.Disconnect(c)
+	}
+	if sock.route.h.OnClose != nil {
+		sock.route.h.OnClose(sock, code, sock.closeReason)
+	}
+	sock.ctxMu.Lock()
+	if sock.cancel != nil {
+		sock.cancel()
+	}
+	sock.ctxMu.Unlock()
+}
+
+// frameOf picks the frame of a prepared publication this socket takes.
+func (sock *Socket) frameOf(m *hub.Prepared) []byte {
+	if sock.deflate {
+		if p, ok := m.Ext.(*wsframe.Prepared); ok {
+			return p.DeflateFrame()
+		}
+	}
+	return m.WS
+}
+
+// ID returns the socket's server-unique ID.
+func (sock *Socket) ID() string { return sock.id }
+
+// Protocol returns the negotiated subprotocol ("" if none).
+func (sock *Socket) Protocol() string { return sock.protocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (sock *Socket) Compressed() bool { return sock.deflate }
+
+// Request returns the upgrade request (see Request for what is kept).
+func (sock *Socket) Request() *Request { return sock.req }
+
+// RemoteAddr returns the peer's address.
+func (sock *Socket) RemoteAddr() string { return sock.req.RemoteAddr() }
+
+// SetValue attaches user data to the socket; Value returns it. Safe from any
+// goroutine.
+func (sock *Socket) SetValue(v any) { sock.value.Store(&v) }
+
+// Value returns what SetValue stored, or nil.
+func (sock *Socket) Value() any {
+	if p, ok := sock.value.Load().(*any); ok {
+		return *p
+	}
+	return nil
+}
+
+// Context returns a context cancelled when the connection closes.
+func (sock *Socket) Context() context.Context {
+	sock.ctxMu.Lock()
+	defer sock.ctxMu.Unlock()
+	if sock.ctx == nil {
+		sock.ctx, sock.cancel = context.WithCancel(context.Background())
+		if sock.c.state == stateClosed {
+			sock.cancel()
+		}
+	}
+	return sock.ctx
+}
+
+// SendText sends a text message.
+func (sock *Socket) SendText(text string) error {
+	return sock.send(ws.OpText, nil, text)
+}
+
+// SendBinary sends a binary message. p may be reused when SendBinary returns.
+func (sock *Socket) SendBinary(p []byte) error {
+	return sock.send(ws.OpBinary, p, "")
+}
+
+// SendJSON sends v encoded as JSON in a text message.
+func (sock *Socket) SendJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return sock.send(ws.OpText, b, "")
+}
+
+// Ping sends a ping with payload (at most 125 bytes).
+func (sock *Socket) Ping(payload []byte) error {
+	if len(payload) > 125 {
+		return ErrTooLarge
+	}
+	return sock.send(ws.OpPing, payload, "")
+}
+
+// Close starts the closing handshake with code and reason. It is idempotent
+// and safe from any goroutine.
+func (sock *Socket) Close(code int, reason string) error {
+	if sock.closing.Load() {
+		return nil
+	}
+	return sock.c.l.post(inboxItem{op: opClose, c: sock.c, code: code, reason: reason})
+}
+
+// compressMin is the smallest message a deflate socket sends compressed;
+// below it the deflate block overhead outweighs the saving.
+const compressMin = 128
+
+// send frames a message into a pooled buffer and posts it to the loop.
+func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
+	if sock.closing.Load() {
+		return ErrClosed
+	}
+	if text != "" {
+		p = unsafe.Slice(unsafe.StringData(text), len(text)) // read only
+	}
+	if op != ws.OpPing && len(p) > sock.route.opts.MaxMessageBytes {
+		return ErrTooLarge
+	}
+	l := sock.c.l
+	if sock.posted.Load()+sock.backlog.Load()+int64(len(p)) > int64(sock.route.opts.MaxSendQueueBytes) {
+		return l.slowSend(sock)
+	}
+	bb := bytebufferpool.Get()
+	if sock.deflate && op != ws.OpPing && len(p) >= compressMin {
+		bb.B = appendCompressedFrame(bb.B[:0], op, p)
+	} else {
+		bb.B = wsframe.AppendFrame(bb.B[:0], op, p)
+	}
+	sock.posted.Add(int64(len(bb.B)))
+	if err := l.post(inboxItem{op: opSend, c: sock.c, buf: bb}); err != nil {
+		sock.posted.Add(-int64(len(bb.B)))
+		bytebufferpool.Put(bb)
+		return ErrClosed
+	}
+	return nil
+}
+
+// slowSend applies the slow-client policy to a send from any goroutine.
+func (l *loop) slowSend(sock *Socket) error {
+	m := &l.s.metrics
+	m.WSBackpressure.Add(1)
+	switch sock.route.opts.SlowClientPolicy {
+	case SlowClientDrop:
+		m.SlowClientDropped.Add(1)
+		return ErrDropped
+	case SlowClientClose:
+		_ = l.post(inboxItem{op: opClose, c: sock.c, code: closeTryAgainLater, reason: "slow client"})
+		return ErrSlowClient
+	}
+	return ErrSlowClient
+}
+
+// closeTryAgainLater is 1013, which gobwas/ws has no constant for.
+const closeTryAgainLater = 1013
+
+// appendCompressedFrame appends a permessage-deflate frame (RSV1 set) of p.
+func appendCompressedFrame(dst []byte, op ws.OpCode, p []byte) []byte {
+	zb := bytebufferpool.Get()
+	zb.B = wsframe.Compress(zb.B[:0], p)
+	dst = wsframe.AppendFrameHeader(dst, true, op, true, len(zb.B))
+	dst = append(dst, zb.B...)
+	bytebufferpool.Put(zb)
+	return dst
+}
+
+// Send sends m (text or binary) unchanged; m.Data may be reused when Send
+// returns, so an OnMessage callback can echo its message.
+func (sock *Socket) Send(m Message) error {
+	if m.Type == Binary {
+		return sock.send(ws.OpBinary, m.Data, "")
+	}
+	return sock.send(ws.OpText, m.Data, "")
+}
