@@ -296,7 +296,6 @@ func (l *loop) open(gc gnet.Conn) *conn {
 
 // closed is OnClose: the connection is gone; drop it from the loop.
 func (l *loop) closed(c *conn, err error) {
-	prev := c.state
 	c.state = stateClosed
 	last := len(l.conns) - 1
 	if int(c.slot) <= last && l.conns[c.slot] == c {
@@ -305,10 +304,10 @@ func (l *loop) closed(c *conn, err error) {
 		l.conns[last] = nil
 		l.conns = l.conns[:last]
 	}
-	switch prev {
-	case stateWS:
+	switch {
+	case c.ws != nil:
 		l.wsClosed(c, err)
-	case stateSSE:
+	case c.sse != nil:
 		l.sseClosed(c, err)
 	}
 }
