@@ -1,5 +1,7 @@
 package hub
 
+import "sync"
+
 // This file is the seam between the hub and the server that drives it. The server
 // owns the event loops and the sockets; the hub owns channels, subscriber sets,
 // presence and history. Neither side does the other's work: the hub never does
@@ -16,15 +18,17 @@ type Subscriber interface {
 
 // Deliverer is implemented by the server: one delivery target per event loop.
 //
-// Deliver hands loop one batch. It is called with the channel's shard locked,
-// in publish order for each channel, so it must not block, must not call back
-// into the hub, and should do no more than append b to the loop's inbox and wake
-// the loop. The loop later calls b.Each (on the loop's own goroutine) and then
-// b.Release.
+// Deliver hands loop one batch. It is called with a hub lock held (the
+// channel's shard for publications), in publish order for each channel, so it
+// must not block, must not call back into the hub, and should do no more than
+// append b to the loop's inbox and wake the loop. The loop later calls b.Each
+// (on the loop's own goroutine) and then b.Release.
 //
 // Evict is called (without hub locks held) when the hub decides that a
 // connection must go, for example when a user's connection limit evicts its
-// oldest connection. The server closes it with reason.
+// oldest connection or at Shutdown. By then the hub has already disconnected
+// it (unsubscribed it everywhere); the server closes it with reason (one of the
+// Reason constants) and may still call Disconnect, which is then a no-op.
 type Deliverer interface {
 	Deliver(loop int, b *Batch)
 	Evict(s Subscriber, reason string)
@@ -33,7 +37,9 @@ type Deliverer interface {
 // Encoder is implemented by the server: it encodes a publication once for every
 // transport (the WebSocket frame, the SSE event, anything else in Ext). The hub
 // calls Encode once per publication, before the publication reaches any loop;
-// the result is shared read-only by every recipient.
+// the result is shared read-only by every recipient. For channel publications
+// Encode runs with the channel's shard locked (the offset it encodes is
+// assigned there), so it must be quick and must not call back into the hub.
 type Encoder interface {
 	Encode(p *Prepared)
 }
@@ -44,29 +50,98 @@ type Visitor interface {
 	Visit(s Subscriber, m *Prepared)
 }
 
-// Client is the hub's record of one connection. The server fills ID, User and
-// Loop before Connect and must not change them afterwards.
+// Client is the hub's record of one connection. The server fills ID, User,
+// Loop (and optionally Info) before Connect and must not change them
+// afterwards; the hub reads them from any goroutine.
 type Client struct {
 	ID   string // unique per connection
 	User string // authenticated user ID; empty for anonymous connections
 	Loop int    // index of the event loop that owns the connection
+	Info []byte // optional application data shown in presence and join/leave; read-only
+
+	s    Subscriber
+	info ClientInfo // built once at Connect, shared by presence and join/leave
+
+	mu        sync.Mutex // guards connected and subs; taken before any shard or registry lock
+	connected bool
+	subs      map[string]*subscription
+
+	seq        uint64 // connect order, for evicting a user's oldest connection (registry lock)
+	registered bool   // in the registry (registry lock)
+	regPos     int32  // index in the registry's set for Loop (registry lock)
 }
 
 // Prepared is a publication encoded once for every transport and shared,
-// read-only, by all of its recipients.
+// read-only, by all of its recipients (and by the history that retains it).
 type Prepared struct {
-	WS  []byte // complete WebSocket frame
-	SSE []byte // complete SSE event
-	Ext any    // whatever else the Encoder attached (a compressed frame, say)
+	Publication        // what was published, with Offset, Epoch and Time assigned
+	WS          []byte // complete WebSocket frame
+	SSE         []byte // complete SSE event
+	Ext         any    // whatever else the Encoder attached (a compressed frame, say)
 }
 
-// Batch is one prepared publication for the recipients on one loop.
+// Batch is one prepared publication for the recipients on one loop. Its
+// recipient list is an immutable snapshot taken when the publication was
+// routed, so walking it needs no lock: a connection that subscribed after the
+// publication is not in it, and one that left since may still be (the server
+// skips connections it has closed).
 type Batch struct {
-	m *Prepared
+	m    *Prepared
+	set  view         // a channel's (or the registry's) recipients on this loop
+	list []Subscriber // explicit recipients (SendTo, SendToUser); capacity reused
+	pool *batchPool
 }
 
-// Each calls v.Visit for every recipient of the batch.
-func (b *Batch) Each(v Visitor) {}
+// Message returns the publication the batch carries.
+func (b *Batch) Message() *Prepared { return b.m }
 
-// Release returns the batch to the hub once the loop is done with it.
-func (b *Batch) Release() {}
+// Each calls v.Visit for every recipient of the batch, in no particular order.
+// It allocates nothing and takes no lock, so Visit may call back into the hub
+// (to unsubscribe or disconnect a slow client, say).
+func (b *Batch) Each(v Visitor) {
+	for _, s := range b.list {
+		v.Visit(s, b.m)
+	}
+	b.set.each(v, b.m)
+}
+
+// Release returns the batch to the hub once the loop is done with it. Call it
+// exactly once; the batch must not be used afterwards.
+func (b *Batch) Release() {
+	clear(b.list)
+	b.m, b.set, b.list = nil, view{}, b.list[:0]
+	b.pool.put(b)
+}
+
+// batchPool recycles the batches of one loop. Batches for loop L are taken by
+// publishers and released on loop L, so one small mutex per loop is contended
+// by those two sides only. (A sync.Pool would do too, but it drops items at
+// random under the race detector, which would make allocation tests flaky.)
+type batchPool struct {
+	mu   sync.Mutex
+	free []*Batch
+}
+
+// maxFreeBatches bounds what a pool keeps after a burst.
+const maxFreeBatches = 1024
+
+func (p *batchPool) get() *Batch {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return b
+	}
+	p.mu.Unlock()
+	return &Batch{pool: p}
+}
+
+func (p *batchPool) put(b *Batch) {
+	p.mu.Lock()
+	if len(p.free) < maxFreeBatches {
+		p.free = append(p.free, b)
+	}
+	p.mu.Unlock()
+}

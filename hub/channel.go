@@ -1,0 +1,422 @@
+package hub
+
+import (
+	"encoding/hex"
+	"hash/maphash"
+	"math/rand/v2"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// shard holds the channels whose names hash to it. Its lock orders everything
+// that happens on those channels: offsets, history, membership and the
+// Deliver calls, which is what makes per-channel delivery ordered and
+// recovery exactly-once.
+type shard struct {
+	mu       sync.Mutex
+	channels map[string]*channel
+	epochs   *rand.ChaCha8 // epoch source, seeded from crypto/rand: no syscall under the lock
+}
+
+func (sh *shard) initEpochs(seed [32]byte) { sh.epochs = rand.NewChaCha8(seed) }
+
+// newEpoch returns 8 random hex characters naming a channel incarnation.
+func (sh *shard) newEpoch() string {
+	var b [4]byte
+	sh.epochs.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// channel is one incarnation of a channel: it lives while it has subscribers
+// or retained history. A new incarnation gets a new epoch and restarts its
+// offsets, so positions from an older one never look recoverable.
+type channel struct {
+	name  string
+	opts  ChannelOptions
+	epoch string
+	top   uint64      // offset of the last publication
+	sets  []memberSet // subscribers, one set per loop
+	count int
+	users map[string]int // named user → connections subscribed (presence)
+	hist  history
+}
+
+// subscription is one connection's membership in one channel.
+type subscription struct {
+	ch  *channel // the incarnation; kept alive by the subscription itself
+	pos int32    // index in ch.sets[client.Loop] (shard lock)
+}
+
+func (h *Hub) shardFor(name string) *shard {
+	return &h.shards[maphash.String(h.seed, name)&uint64(len(h.shards)-1)]
+}
+
+// checkChannel rejects names that are empty, too long, not UTF-8 or that
+// contain control characters (C0, DEL, C1): they end up in logs, JSON and
+// SSE lines.
+func (h *Hub) checkChannel(name string) error {
+	if name == "" || len(name) > h.o.MaxChannelNameBytes {
+		return ErrInvalidChannel
+	}
+	for _, r := range name {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError {
+			return ErrInvalidChannel
+		}
+	}
+	return nil
+}
+
+// lookup returns the live channel name, with its history pruned to now, or
+// nil. It drops a channel that turns out to have neither subscribers nor
+// history. The shard must be locked.
+func (h *Hub) lookup(sh *shard, name string, now time.Time) *channel {
+	ch := sh.channels[name]
+	if ch == nil {
+		return nil
+	}
+	ch.hist.prune(now)
+	if h.dropIfIdle(sh, ch) {
+		return nil
+	}
+	return ch
+}
+
+// lockChannel locks the shard of name and looks the channel up (nil when it
+// is not alive). The caller unlocks sh.
+func (h *Hub) lockChannel(name string) (sh *shard, ch *channel, now time.Time) {
+	now = h.o.Now()
+	sh = h.shardFor(name)
+	sh.mu.Lock()
+	return sh, h.lookup(sh, name, now), now
+}
+
+// create starts a new incarnation of the channel name. The shard must be locked.
+func (h *Hub) create(sh *shard, name string, opts ChannelOptions) *channel {
+	ch := &channel{
+		name:  name,
+		opts:  opts,
+		epoch: sh.newEpoch(),
+		sets:  make([]memberSet, h.o.Loops),
+		hist:  history{size: opts.HistorySize, ttl: opts.HistoryTTL},
+	}
+	if opts.Presence {
+		ch.users = make(map[string]int)
+	}
+	sh.channels[name] = ch
+	h.channels.Add(1)
+	return ch
+}
+
+func (h *Hub) dropIfIdle(sh *shard, ch *channel) bool {
+	if ch.count > 0 || ch.hist.n > 0 {
+		return false
+	}
+	delete(sh.channels, ch.name)
+	h.channels.Add(-1)
+	return true
+}
+
+func (ch *channel) position() Position { return Position{Epoch: ch.epoch, Offset: ch.top} }
+
+// recover returns the publications after since, if history holds all of them.
+func (ch *channel) recover(since Position) ([]*Prepared, bool) {
+	if since.Epoch != ch.epoch || since.Offset > ch.top {
+		return nil, false
+	}
+	gap := ch.top - since.Offset
+	if gap > uint64(ch.hist.n) {
+		return nil, false
+	}
+	return ch.hist.slice(ch.hist.n-int(gap), int(gap)), true
+}
+
+// fanout hands every loop with subscribers one batch of m. The shard must be
+// locked.
+func (h *Hub) fanout(ch *channel, m *Prepared) {
+	for loop := range ch.sets {
+		h.deliverSet(loop, &ch.sets[loop], m)
+	}
+}
+
+// presenceEvent publishes a join or leave of c to the channel's subscribers.
+// The shard must be locked.
+func (h *Hub) presenceEvent(ch *channel, kind Kind, c *Client, now time.Time) {
+	if ch.count == 0 {
+		return
+	}
+	m := &Prepared{Publication: Publication{
+		Channel: ch.name,
+		Epoch:   ch.epoch,
+		Kind:    kind,
+		Info:    &c.info,
+		Time:    now.UnixMilli(),
+	}}
+	h.o.Encoder.Encode(m)
+	h.fanout(ch, m)
+}
+
+// SubscribeResult is the outcome of Subscribe.
+type SubscribeResult struct {
+	// Position is the channel's current position: the offset of its last
+	// publication. Live delivery starts right after it.
+	Position Position
+	// Recovered reports, for a Subscribe with since, that Missed holds exactly
+	// the publications after since. When false the gap could not be filled
+	// (history too short or expired, or another epoch) and Missed is empty:
+	// the client must reload its state.
+	Recovered bool
+	// Missed are the publications between since and Position, oldest first.
+	// They are shared and read-only.
+	Missed []*Prepared
+}
+
+// Subscribe adds the connection to channel. With since (the client's last
+// position) it also recovers what the client missed: every publication after
+// since is either in Missed or delivered live, never both and never neither,
+// because both are decided under the channel's shard lock.
+func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (SubscribeResult, error) {
+	if h.closed.Load() {
+		return SubscribeResult{}, ErrShutdown
+	}
+	if err := h.checkChannel(channel); err != nil {
+		return SubscribeResult{}, err
+	}
+	c := s.HubClient()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case !c.connected:
+		return SubscribeResult{}, ErrNotConnected
+	case c.subs[channel] != nil:
+		return SubscribeResult{}, ErrAlreadySubscribed
+	case len(c.subs) >= h.o.MaxChannelsPerClient:
+		return SubscribeResult{}, ErrTooManyChannels
+	}
+	sh, ch, now := h.lockChannel(channel)
+	if ch == nil {
+		ch = h.create(sh, channel, h.o.channelOptions(channel))
+	}
+	res := SubscribeResult{Position: ch.position()}
+	if since != nil {
+		res.Missed, res.Recovered = ch.recover(*since)
+	}
+	sub := &subscription{ch: ch}
+	ch.sets[c.Loop].add(c.s, &sub.pos)
+	ch.count++
+	if ch.users != nil && c.User != "" {
+		ch.users[c.User]++
+	}
+	if ch.opts.JoinLeave {
+		h.presenceEvent(ch, KindJoin, c, now)
+	}
+	sh.mu.Unlock()
+	if c.subs == nil {
+		c.subs = make(map[string]*subscription)
+	}
+	c.subs[channel] = sub
+	h.subscriptions.Add(1)
+	return res, nil
+}
+
+// Unsubscribe removes the connection from channel (with a leave event where
+// enabled). It fails with ErrNotSubscribed when it was not subscribed.
+func (h *Hub) Unsubscribe(s Subscriber, channel string) error {
+	c := s.HubClient()
+	now := h.o.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sub := c.subs[channel]
+	if sub == nil {
+		return ErrNotSubscribed
+	}
+	h.unsubscribeLocked(c, channel, sub, now)
+	delete(c.subs, channel)
+	return nil
+}
+
+// unsubscribeLocked removes c's subscription sub to channel. c.mu must be held.
+func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, now time.Time) {
+	sh := h.shardFor(channel)
+	sh.mu.Lock()
+	ch := sub.ch
+	ch.sets[c.Loop].remove(int(sub.pos))
+	ch.count--
+	if ch.users != nil && c.User != "" {
+		if ch.users[c.User]--; ch.users[c.User] == 0 {
+			delete(ch.users, c.User)
+		}
+	}
+	if ch.opts.JoinLeave {
+		h.presenceEvent(ch, KindLeave, c, now)
+	}
+	ch.hist.prune(now)
+	h.dropIfIdle(sh, ch)
+	sh.mu.Unlock()
+	h.subscriptions.Add(-1)
+}
+
+// Publish publishes p on channel: it assigns the next offset, encodes p once
+// (Encoder), retains it in history and hands each loop with subscribers one
+// batch, all under the channel's shard lock, so every subscriber receives the
+// channel's publications in offset order. It returns the publication's
+// position. A publication on a channel that has neither subscribers nor
+// history goes nowhere, and Publish returns the zero Position.
+func (h *Hub) Publish(channel string, p Publication) (Position, error) {
+	if h.closed.Load() {
+		return Position{}, ErrShutdown
+	}
+	if err := h.checkChannel(channel); err != nil {
+		return Position{}, err
+	}
+	sh, ch, now := h.lockChannel(channel)
+	defer sh.mu.Unlock()
+	if ch == nil {
+		opts := h.o.channelOptions(channel)
+		if opts.HistorySize == 0 {
+			return Position{}, nil
+		}
+		ch = h.create(sh, channel, opts)
+	}
+	ch.top++
+	m := &Prepared{Publication: p}
+	m.Channel, m.Offset, m.Epoch, m.Kind, m.Info, m.Time = channel, ch.top, ch.epoch, KindMessage, nil, now.UnixMilli()
+	h.o.Encoder.Encode(m)
+	ch.hist.push(m)
+	h.fanout(ch, m)
+	h.published.Add(1)
+	return Position{Epoch: ch.epoch, Offset: ch.top}, nil
+}
+
+// Presence is who is subscribed to a channel.
+type Presence struct {
+	Clients int          // connections subscribed
+	Users   int          // distinct named users among them (anonymous ones are not counted)
+	List    []ClientInfo // at most Options.MaxPresenceList connections; shorter than Clients when cut
+}
+
+// Presence returns the channel's presence, or ErrPresenceDisabled.
+func (h *Hub) Presence(channel string) (Presence, error) {
+	if err := h.checkChannel(channel); err != nil {
+		return Presence{}, err
+	}
+	sh, ch, _ := h.lockChannel(channel)
+	defer sh.mu.Unlock()
+	if ch == nil {
+		if !h.o.channelOptions(channel).Presence {
+			return Presence{}, ErrPresenceDisabled
+		}
+		return Presence{}, nil
+	}
+	if ch.users == nil {
+		return Presence{}, ErrPresenceDisabled
+	}
+	p := Presence{Clients: ch.count, Users: len(ch.users)}
+	p.List = make([]ClientInfo, 0, min(ch.count, h.o.MaxPresenceList))
+	for _, c := range ch.clients(h.o.MaxPresenceList) {
+		p.List = append(p.List, c.info)
+	}
+	return p, nil
+}
+
+// clients returns up to limit subscribers of ch. The shard must be locked.
+func (ch *channel) clients(limit int) []*Client {
+	out := make([]*Client, 0, min(ch.count, limit))
+	for i := range ch.sets {
+		for s := range ch.sets[i].view().all {
+			if len(out) == limit {
+				return out
+			}
+			out = append(out, s.HubClient())
+		}
+	}
+	return out
+}
+
+// ClientsByChannel returns the connections subscribed to channel.
+func (h *Hub) ClientsByChannel(channel string) []*Client {
+	sh := h.shardFor(channel)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	ch := sh.channels[channel]
+	if ch == nil {
+		return nil
+	}
+	return ch.clients(ch.count)
+}
+
+// Channels returns the names of the live channels, in no particular order.
+func (h *Hub) Channels() []string {
+	out := make([]string, 0, h.channels.Load())
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		for name := range sh.channels {
+			out = append(out, name)
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// HistoryResult is what History returns.
+type HistoryResult struct {
+	Position     Position    // the channel's current position
+	Publications []*Prepared // oldest first; shared and read-only
+	Recovered    bool        // with since: Publications start right after since (nothing lost)
+}
+
+// History returns retained publications of channel. Without since it returns
+// the latest limit of them; with since, the first limit after since (when
+// since is too old or from another epoch, the oldest retained, and Recovered
+// is false). limit <= 0 means all retained.
+func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult, error) {
+	if err := h.checkChannel(channel); err != nil {
+		return HistoryResult{}, err
+	}
+	sh, ch, _ := h.lockChannel(channel)
+	defer sh.mu.Unlock()
+	if ch == nil {
+		if h.o.channelOptions(channel).HistorySize == 0 {
+			return HistoryResult{}, ErrHistoryDisabled
+		}
+		return HistoryResult{}, nil
+	}
+	if ch.hist.size == 0 {
+		return HistoryResult{}, ErrHistoryDisabled
+	}
+	n := ch.hist.n
+	if limit <= 0 {
+		limit = n
+	}
+	res := HistoryResult{Position: ch.position()}
+	switch {
+	case since == nil:
+		k := min(n, limit)
+		res.Publications = ch.hist.slice(n-k, k)
+	case since.Epoch == ch.epoch && since.Offset <= ch.top && ch.top-since.Offset <= uint64(n):
+		from := n - int(ch.top-since.Offset)
+		res.Publications = ch.hist.slice(from, min(n-from, limit))
+		res.Recovered = true
+	default:
+		res.Publications = ch.hist.slice(0, min(n, limit))
+	}
+	return res, nil
+}
+
+// Sweep drops expired history and the channels left with neither subscribers
+// nor history. Lookups do the same for the channels they touch; Sweep is for
+// the ones nobody touches. The server calls it periodically (every few
+// seconds is plenty); it costs O(channels).
+func (h *Hub) Sweep() {
+	now := h.o.Now()
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		for _, ch := range sh.channels {
+			ch.hist.prune(now)
+			h.dropIfIdle(sh, ch)
+		}
+		sh.mu.Unlock()
+	}
+}

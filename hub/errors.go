@@ -1,0 +1,50 @@
+package hub
+
+import "errors"
+
+// Errors returned by the hub. Callers compare with errors.Is; New wraps
+// ErrInvalidOptions with the offending field.
+var (
+	// ErrInvalidOptions: New was given options it cannot work with.
+	ErrInvalidOptions = errors.New("hub: invalid options")
+	// ErrShutdown: the hub has been shut down.
+	ErrShutdown = errors.New("hub: shut down")
+
+	// ErrTooManyConns: the node's connection limit (Options.MaxConns) is reached.
+	ErrTooManyConns = errors.New("hub: too many connections")
+	// ErrTooManyUserConns: the user's connection limit (Options.MaxConnsPerUser)
+	// is reached and the policy is UserLimitReject.
+	ErrTooManyUserConns = errors.New("hub: too many connections for user")
+	// ErrDuplicateClient: another connected client has the same ID.
+	ErrDuplicateClient = errors.New("hub: duplicate client ID")
+	// ErrAlreadyConnected: Connect was called twice for the same connection.
+	ErrAlreadyConnected = errors.New("hub: already connected")
+	// ErrInvalidLoop: Client.Loop is outside [0, Options.Loops).
+	ErrInvalidLoop = errors.New("hub: client loop out of range")
+	// ErrNotConnected: the connection is not (or no longer) connected.
+	ErrNotConnected = errors.New("hub: not connected")
+
+	// ErrInvalidChannel: the channel name is empty, too long, not UTF-8 or
+	// contains control characters.
+	ErrInvalidChannel = errors.New("hub: invalid channel name")
+	// ErrTooManyChannels: the connection has Options.MaxChannelsPerClient
+	// subscriptions already.
+	ErrTooManyChannels = errors.New("hub: too many channels for connection")
+	// ErrAlreadySubscribed: the connection is subscribed to the channel already.
+	ErrAlreadySubscribed = errors.New("hub: already subscribed")
+	// ErrNotSubscribed: the connection is not subscribed to the channel.
+	ErrNotSubscribed = errors.New("hub: not subscribed")
+
+	// ErrHistoryDisabled: the channel keeps no history.
+	ErrHistoryDisabled = errors.New("hub: history disabled for channel")
+	// ErrPresenceDisabled: the channel keeps no presence.
+	ErrPresenceDisabled = errors.New("hub: presence disabled for channel")
+	// ErrInvalidPosition: a position is not of the form "epoch:offset".
+	ErrInvalidPosition = errors.New("hub: invalid position")
+)
+
+// Reasons passed to Deliverer.Evict.
+const (
+	ReasonUserLimit = "too many connections for user"
+	ReasonShutdown  = "shutdown"
+)

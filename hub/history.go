@@ -1,0 +1,70 @@
+package hub
+
+import "time"
+
+// history is a channel's ring of its latest publications. Every publication
+// with an offset passes through it, so the retained entries always carry the
+// consecutive offsets top-n+1 .. top: whether a gap can be filled is
+// arithmetic, not a search.
+type history struct {
+	size int           // capacity; 0: no history
+	ttl  time.Duration // 0: no expiry
+	buf  []*Prepared   // grows up to size as publications arrive
+	head int           // index of the oldest entry in buf
+	n    int           // entries retained
+}
+
+func (h *history) at(i int) *Prepared { return h.buf[(h.head+i)%len(h.buf)] }
+
+// push retains m, dropping the oldest entry when full.
+func (h *history) push(m *Prepared) {
+	if h.size == 0 {
+		return
+	}
+	switch {
+	case h.n < len(h.buf):
+		h.buf[(h.head+h.n)%len(h.buf)] = m
+		h.n++
+	case len(h.buf) < h.size:
+		// Full but allowed to grow: linearise into a bigger buffer. Channels
+		// that see few publications never pay for the whole ring.
+		nb := make([]*Prepared, h.n, min(max(2*h.n, 4), h.size))
+		for i := range h.n {
+			nb[i] = h.at(i)
+		}
+		h.buf, h.head = append(nb, m), 0
+		h.n++
+	default:
+		h.buf[h.head] = m
+		h.head = (h.head + 1) % len(h.buf)
+	}
+}
+
+// prune drops the entries older than the TTL.
+func (h *history) prune(now time.Time) {
+	if h.ttl == 0 || h.n == 0 {
+		return
+	}
+	cutoff := now.Add(-h.ttl).UnixMilli()
+	for h.n > 0 && h.buf[h.head].Time <= cutoff {
+		h.buf[h.head] = nil
+		h.head = (h.head + 1) % len(h.buf)
+		h.n--
+	}
+	if h.n == 0 {
+		h.buf, h.head = nil, 0
+	}
+}
+
+// slice returns k retained entries starting at the i-th oldest, in order, in
+// a new slice (nil when k is 0).
+func (h *history) slice(i, k int) []*Prepared {
+	if k <= 0 {
+		return nil
+	}
+	out := make([]*Prepared, k)
+	for j := range out {
+		out[j] = h.at(i + j)
+	}
+	return out
+}

@@ -1,0 +1,332 @@
+package hub
+
+import (
+	"crypto/rand"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+// Hub routes publications from any goroutine to the subscribers of channels,
+// spread over the server's event loops. All methods are safe for concurrent use.
+type Hub struct {
+	o      Options
+	seed   maphash.Seed
+	shards []shard
+	pools  []batchPool // one per loop
+	reg    registry
+
+	closed        atomic.Bool
+	channels      atomic.Int64
+	subscriptions atomic.Int64
+	published     atomic.Uint64
+	deliveries    atomic.Uint64
+	evicted       atomic.Uint64
+}
+
+// registry is the set of connected clients: by ID, by user, and per loop (the
+// recipients of Broadcast).
+type registry struct {
+	mu     sync.Mutex
+	closed bool
+	seq    uint64
+	byID   map[string]*Client
+	byUser map[string]map[*Client]struct{} // named users only
+	loops  []memberSet
+}
+
+// New returns a hub configured by o.
+func New(o Options) (*Hub, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{
+		o:      o,
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard, o.Shards),
+		pools:  make([]batchPool, o.Loops),
+		reg: registry{
+			byID:   make(map[string]*Client),
+			byUser: make(map[string]map[*Client]struct{}),
+			loops:  make([]memberSet, o.Loops),
+		},
+	}
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.channels = make(map[string]*channel)
+		var seed [32]byte
+		rand.Read(seed[:]) // never fails (crypto/rand.Read documents it)
+		sh.initEpochs(seed)
+	}
+	return h, nil
+}
+
+// Connect registers a connection. s.HubClient() must have ID, User and Loop
+// set. It fails with ErrTooManyConns, ErrTooManyUserConns (policy
+// UserLimitReject), ErrDuplicateClient, ErrInvalidLoop, ErrAlreadyConnected or
+// ErrShutdown. With UserLimitEvictOldest a full user's oldest connection is
+// disconnected and handed to Deliverer.Evict before Connect returns.
+func (h *Hub) Connect(s Subscriber) error {
+	c := s.HubClient()
+	if c.Loop < 0 || c.Loop >= h.o.Loops {
+		return ErrInvalidLoop
+	}
+	c.mu.Lock()
+	if c.connected {
+		c.mu.Unlock()
+		return ErrAlreadyConnected
+	}
+	c.s = s
+	c.info = ClientInfo{Client: c.ID, User: c.User, Info: c.Info}
+	victim, err := h.register(c)
+	if err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.connected = true
+	c.mu.Unlock()
+	if victim != nil {
+		h.evict(victim, ReasonUserLimit)
+	}
+	return nil
+}
+
+// register adds c to the registry, applying the limits. It returns the
+// connection to evict, already taken out of the registry, if any.
+func (h *Hub) register(c *Client) (victim *Client, err error) {
+	r := &h.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return nil, ErrShutdown
+	case r.byID[c.ID] != nil:
+		return nil, ErrDuplicateClient
+	case h.o.MaxConns > 0 && len(r.byID) >= h.o.MaxConns:
+		return nil, ErrTooManyConns
+	}
+	if c.User != "" && h.o.MaxConnsPerUser > 0 && len(r.byUser[c.User]) >= h.o.MaxConnsPerUser {
+		if h.o.UserLimit == UserLimitReject {
+			return nil, ErrTooManyUserConns
+		}
+		for o := range r.byUser[c.User] {
+			if victim == nil || o.seq < victim.seq {
+				victim = o
+			}
+		}
+		r.removeLocked(victim)
+	}
+	r.seq++
+	c.seq = r.seq
+	c.registered = true
+	r.byID[c.ID] = c
+	if c.User != "" {
+		u := r.byUser[c.User]
+		if u == nil {
+			u = make(map[*Client]struct{})
+			r.byUser[c.User] = u
+		}
+		u[c] = struct{}{}
+	}
+	r.loops[c.Loop].add(c.s, &c.regPos)
+	return victim, nil
+}
+
+func (r *registry) remove(c *Client) {
+	r.mu.Lock()
+	r.removeLocked(c)
+	r.mu.Unlock()
+}
+
+func (r *registry) removeLocked(c *Client) {
+	if !c.registered {
+		return
+	}
+	c.registered = false
+	delete(r.byID, c.ID)
+	if u := r.byUser[c.User]; u != nil {
+		delete(u, c)
+		if len(u) == 0 {
+			delete(r.byUser, c.User)
+		}
+	}
+	r.loops[c.Loop].remove(int(c.regPos))
+}
+
+// Disconnect unsubscribes the connection from every channel (with leave
+// events where enabled) and forgets it. It is idempotent.
+func (h *Hub) Disconnect(s Subscriber) { h.disconnect(s.HubClient()) }
+
+func (h *Hub) disconnect(c *Client) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.connected {
+		return false
+	}
+	c.connected = false
+	now := h.o.Now()
+	for name, sub := range c.subs {
+		h.unsubscribeLocked(c, name, sub, now)
+	}
+	c.subs = nil
+	h.reg.remove(c)
+	return true
+}
+
+// evict disconnects c and tells the server to close it.
+func (h *Hub) evict(c *Client, reason string) {
+	if h.disconnect(c) {
+		h.evicted.Add(1)
+		h.o.Deliverer.Evict(c.s, reason)
+	}
+}
+
+// Shutdown refuses new connections and evicts every connected one (reason
+// ReasonShutdown). Publish and Subscribe fail with ErrShutdown afterwards.
+func (h *Hub) Shutdown() {
+	h.closed.Store(true)
+	r := &h.reg
+	r.mu.Lock()
+	r.closed = true
+	all := make([]*Client, 0, len(r.byID))
+	for _, c := range r.byID {
+		all = append(all, c)
+	}
+	r.mu.Unlock()
+	for _, c := range all {
+		h.evict(c, ReasonShutdown)
+	}
+}
+
+// prepare makes a Prepared for a direct send (no channel stream) and encodes it.
+func (h *Hub) prepare(p Publication) *Prepared {
+	m := &Prepared{Publication: p}
+	m.Offset, m.Epoch, m.Kind, m.Info = 0, "", KindMessage, nil
+	m.Time = h.o.Now().UnixMilli()
+	h.o.Encoder.Encode(m)
+	h.published.Add(1)
+	return m
+}
+
+// Broadcast sends p to every connected client, one batch per loop. p.Channel
+// is passed through as given (it need not name a channel).
+func (h *Hub) Broadcast(p Publication) error {
+	if h.closed.Load() {
+		return ErrShutdown
+	}
+	m := h.prepare(p)
+	r := &h.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for loop := range r.loops {
+		h.deliverSet(loop, &r.loops[loop], m)
+	}
+	return nil
+}
+
+// SendTo sends p to the connection with the given ID and reports whether it
+// is connected.
+func (h *Hub) SendTo(clientID string, p Publication) bool {
+	r := &h.reg
+	r.mu.Lock()
+	c := r.byID[clientID]
+	r.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	m := h.prepare(p)
+	b := h.pools[c.Loop].get()
+	b.m, b.list = m, append(b.list, c.s)
+	h.deliveries.Add(1)
+	h.o.Deliverer.Deliver(c.Loop, b)
+	return true
+}
+
+// SendToUser sends p to every connection of the (non-anonymous) user, one
+// batch per loop, and returns how many connections that was.
+func (h *Hub) SendToUser(userID string, p Publication) int {
+	if userID == "" {
+		return 0
+	}
+	r := &h.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := r.byUser[userID]
+	if len(u) == 0 {
+		return 0
+	}
+	m := h.prepare(p)
+	batches := make([]*Batch, h.o.Loops)
+	for c := range u {
+		b := batches[c.Loop]
+		if b == nil {
+			b = h.pools[c.Loop].get()
+			b.m = m
+			batches[c.Loop] = b
+		}
+		b.list = append(b.list, c.s)
+	}
+	for loop, b := range batches {
+		if b != nil {
+			h.o.Deliverer.Deliver(loop, b)
+		}
+	}
+	h.deliveries.Add(uint64(len(u)))
+	return len(u)
+}
+
+// deliverSet hands loop one batch of m for the members of set, if any.
+func (h *Hub) deliverSet(loop int, set *memberSet, m *Prepared) {
+	if set.len() == 0 {
+		return
+	}
+	b := h.pools[loop].get()
+	b.m, b.set = m, set.view()
+	h.deliveries.Add(uint64(set.len()))
+	h.o.Deliverer.Deliver(loop, b)
+}
+
+// Client returns the connected client with the given ID.
+func (h *Hub) Client(id string) (*Client, bool) {
+	h.reg.mu.Lock()
+	c := h.reg.byID[id]
+	h.reg.mu.Unlock()
+	return c, c != nil
+}
+
+// Clients returns every connected client, in no particular order.
+func (h *Hub) Clients() []*Client {
+	r := &h.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*Client, 0, len(r.byID))
+	for _, c := range r.byID {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Stats are the hub's totals.
+type Stats struct {
+	Clients       int    // connected clients
+	Users         int    // distinct named users connected
+	Channels      int    // channels alive (with subscribers or history)
+	Subscriptions int    // (client, channel) pairs
+	Published     uint64 // publications accepted (channel, broadcast and direct)
+	Deliveries    uint64 // recipients handed to the loops
+	Evicted       uint64 // connections evicted (user limit, shutdown)
+}
+
+// Stats returns the hub's totals.
+func (h *Hub) Stats() Stats {
+	h.reg.mu.Lock()
+	st := Stats{Clients: len(h.reg.byID), Users: len(h.reg.byUser)}
+	h.reg.mu.Unlock()
+	st.Channels = int(h.channels.Load())
+	st.Subscriptions = int(h.subscriptions.Load())
+	st.Published = h.published.Load()
+	st.Deliveries = h.deliveries.Load()
+	st.Evicted = h.evicted.Load()
+	return st
+}

@@ -1,0 +1,81 @@
+package hub
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Kind tells a channel message from a presence event.
+type Kind uint8
+
+// Kinds of publication.
+const (
+	KindMessage Kind = iota // published data; has an offset and is kept in history
+	KindJoin                // a connection subscribed (Info says who); offset 0, not kept
+	KindLeave               // a connection unsubscribed (Info says who); offset 0, not kept
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindMessage:
+		return "message"
+	case KindJoin:
+		return "join"
+	case KindLeave:
+		return "leave"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Publication is one message on a channel (or to a client, user or everyone).
+// The caller fills Event, ID and Data; the hub assigns Channel, Offset, Epoch,
+// Kind and Time. Data is retained (history) and shared with every recipient:
+// the caller must not modify it after publishing.
+type Publication struct {
+	Channel string
+	Event   string // optional event name (SSE "event:", WS "event")
+	ID      string // optional idempotency or application ID, passed through
+	Data    []byte
+	Offset  uint64 // position in the channel's stream; 0 for join/leave and direct sends
+	Epoch   string // the channel incarnation the offset belongs to
+	Kind    Kind
+	Info    *ClientInfo // who joined or left (KindJoin, KindLeave); shared, read-only
+	Time    int64       // when the hub accepted it, Unix milliseconds
+}
+
+// Position returns the publication's place in its channel's stream.
+func (p *Publication) Position() Position { return Position{Epoch: p.Epoch, Offset: p.Offset} }
+
+// ClientInfo describes a connection in presence lists and join/leave events.
+type ClientInfo struct {
+	Client string
+	User   string
+	Info   []byte // Client.Info; read-only
+}
+
+// Position is a place in a channel's stream: the channel incarnation (Epoch)
+// and the offset of the last publication seen. A client that resubscribes with
+// its last Position receives exactly what it missed, if history still has it.
+type Position struct {
+	Epoch  string
+	Offset uint64
+}
+
+// String formats the position as "epoch:offset", the form clients send back.
+func (p Position) String() string {
+	return p.Epoch + ":" + strconv.FormatUint(p.Offset, 10)
+}
+
+// ParsePosition parses "epoch:offset" as written by Position.String. The epoch
+// is everything before the last colon.
+func ParsePosition(s string) (Position, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return Position{}, ErrInvalidPosition
+	}
+	off, err := strconv.ParseUint(s[i+1:], 10, 64)
+	if err != nil {
+		return Position{}, ErrInvalidPosition
+	}
+	return Position{Epoch: s[:i], Offset: off}, nil
+}

@@ -1,0 +1,70 @@
+package hub
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// setMember is a Subscriber with the index slot a memberSet maintains.
+type setMember struct {
+	id  int
+	pos int32
+}
+
+func (m *setMember) HubClient() *Client { return nil }
+
+func viewIDs(v view) []int {
+	var ids []int
+	for s := range v.all {
+		ids = append(ids, s.(*setMember).id)
+	}
+	return ids
+}
+
+// TestMemberSetSnapshots runs random adds and removes across chunk
+// boundaries and checks, after every step, that each member knows its index
+// and that every snapshot taken earlier still reads exactly what it read when
+// it was taken: writes never touch memory a snapshot can see.
+func TestMemberSetSnapshots(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var s memberSet
+	var members []*setMember
+	type snap struct {
+		v    view
+		want []int
+	}
+	var snaps []snap
+	next := 0
+	for step := range 6000 {
+		// Grow to about 3 chunks, shrink to empty, grow again.
+		grow := (step/1500)%2 == 0
+		if len(members) == 0 || (grow && r.IntN(4) != 0) || (!grow && r.IntN(4) == 0) {
+			m := &setMember{id: next}
+			next++
+			s.add(m, &m.pos)
+			members = append(members, m)
+		} else {
+			i := r.IntN(len(members))
+			s.remove(int(members[i].pos))
+			members = slices.Delete(members, i, i+1)
+		}
+		if s.len() != len(members) {
+			t.Fatalf("step %d: len %d, want %d", step, s.len(), len(members))
+		}
+		ids := viewIDs(s.view())
+		for _, m := range members {
+			if got := ids[m.pos]; got != m.id {
+				t.Fatalf("step %d: member %d thinks it is at %d, where %d is", step, m.id, m.pos, got)
+			}
+		}
+		if step%7 == 0 {
+			snaps = append(snaps, snap{s.view(), ids})
+		}
+	}
+	for i, sn := range snaps {
+		if got := viewIDs(sn.v); !slices.Equal(got, sn.want) {
+			t.Fatalf("snapshot %d changed after it was taken", i)
+		}
+	}
+}
