@@ -17,15 +17,10 @@ func (r *Request) parseChunked(buf []byte, p int, l *Limits) (int, error) {
 			if v > 15 {
 				break
 			}
-			if digits++; digits > 16 {
+			if digits++; digits > 16 { // 16 hex digits fill a uint64: size cannot overflow
 				return 0, errChunkSize
 			}
-			// Checked before shifting, so size never overflows.
-			remaining := uint64(l.MaxBodyBytes) - uint64(len(body))
-			if size > remaining>>4 {
-				return 0, ErrBodyTooLarge
-			}
-			if size = size<<4 | v; size > remaining {
+			if size = size<<4 | v; size > uint64(l.MaxBodyBytes)-uint64(len(body)) {
 				return 0, ErrBodyTooLarge
 			}
 		}

@@ -3,6 +3,7 @@ package http1
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,8 +68,8 @@ var parseCases = []parseCase{
 	{name: "HTTP/1.2", in: "GET / HTTP/1.2\r\nHost: x\r\n\r\n", status: 505, is: ErrVersion},
 	{name: "HTTP/2.0", in: "GET / HTTP/2.0\r\nHost: x\r\n\r\n", status: 505, is: ErrVersion},
 	{name: "HTTP/0.9", in: "GET / HTTP/0.9\r\n\r\n", status: 505, is: ErrVersion},
-	{name: "bare LF request line", in: "GET / HTTP/1.1\nHost: x\r\n\r\n", status: 400},
-	{name: "bare LF first byte", in: "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", status: 400},
+	{name: "bare LF request line", in: "GET / HTTP/1.1\nHost: x\r\n\r\n", status: 400, is: errBareLF},
+	{name: "bare LF first byte", in: "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", status: 400, is: errBareLF},
 	{name: "request line too long", in: "GET /" + strings.Repeat("a", 80) + " HTTP/1.1\r\nHost: x\r\n\r\n", lim: smallLimits, status: 414, is: ErrURITooLong},
 	{name: "request line too long, no CRLF yet", in: "GET /" + strings.Repeat("a", 59), lim: smallLimits, status: 414},
 	{name: "request line too long, still in method", in: strings.Repeat("G", 64), lim: smallLimits, status: 414},
@@ -92,9 +93,9 @@ var parseCases = []parseCase{
 	{name: "DEL in value", in: "GET / HTTP/1.1\r\nHost: x\r\nX-A: abcdefghijklmnop\x7fq\r\n\r\n", status: 400},
 	{name: "bare CR in value", in: "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", status: 400},
 	{name: "bare LF in value", in: "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\nb\r\n\r\n", status: 400},
-	{name: "bare LF line ends", in: "GET / HTTP/1.1\r\nHost: x\n\n", status: 400},
-	{name: "bare LF final line", in: "GET / HTTP/1.1\r\nHost: x\r\n\n", status: 400},
-	{name: "bare CR final line", in: "GET / HTTP/1.1\r\nHost: x\r\n\rX", status: 400},
+	{name: "bare LF line ends", in: "GET / HTTP/1.1\r\nHost: x\n\n", status: 400, is: errBareLF},
+	{name: "bare LF final line", in: "GET / HTTP/1.1\r\nHost: x\r\n\n", status: 400, is: errBareLF},
+	{name: "bare CR final line", in: "GET / HTTP/1.1\r\nHost: x\r\n\rX", status: 400, is: errBareCR},
 	{name: "missing Host", in: "GET / HTTP/1.1\r\n\r\n", status: 400},
 	{name: "two Hosts", in: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", status: 400},
 	{name: "two Hosts in HTTP/1.0", in: "GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", status: 400},
@@ -157,6 +158,8 @@ var parseCases = []parseCase{
 	{name: "chunk size bare LF", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", status: 400},
 	{name: "chunk data too long", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", status: 400},
 	{name: "chunk size overflow", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", status: 413, is: ErrBodyTooLarge},
+	{name: "chunk size over a huge limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
+		lim: &Limits{MaxBodyBytes: math.MaxInt64}, status: 413},
 	{name: "chunk size too many digits", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n", status: 400},
 	{name: "chunk size 16 digits", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0000000000000001\r\nx\r\n0\r\n\r\n", want: map[string]string{"body": "x"}},
 	{name: "chunked body too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n11\r\n", lim: smallLimits, status: 413},
