@@ -23,7 +23,8 @@ type Target struct {
 type Options struct {
 	// Full runs groups 9, 12 and 13 with Autobahn's own sizes, message
 	// counts and time limits (minutes per case). By default sizes are
-	// divided by 16 and round trips by 10, so the whole run takes seconds.
+	// divided by 16, round trips by 10 and deflate message counts by 50,
+	// so the whole run takes seconds.
 	Full bool
 	// Compression adds groups 12 and 13 (permessage-deflate).
 	Compression bool

@@ -1,6 +1,8 @@
 package autobahn
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"io"
 	"net"
@@ -123,9 +125,14 @@ func TestGorillaReference(t *testing.T) {
 	}
 }
 
+// compressionSample covers every 12.x corpus and 13.x offer set at the
+// smallest and the largest size, 13.x also fragmented: the full 216 cases are CPU
+// work for deflate that the race detector makes too slow for `make test`.
+const compressionSample = "12.*.1,12.*.18,13.*.1,13.*.11"
+
 func TestGorillaReferenceCompression(t *testing.T) {
 	tg := serve(t, echoServer{compress: true})
-	for id, r := range run(t, tg, Options{Compression: true, Cases: "12.*,13.*"}) {
+	for id, r := range run(t, tg, Options{Compression: true, Cases: compressionSample}) {
 		if got, want := r.Overall(), gorillaVerdict(id); got != want {
 			t.Errorf("%s: %s/%s, want %s: %s", id, r.Behavior, r.BehaviorClose, want, r.Detail)
 		}
@@ -187,5 +194,58 @@ func TestCaseIDs(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Target{}, Options{Cases: "nope("}); err == nil {
 		t.Error("Run accepted an invalid filter")
+	}
+}
+
+// TestWindowCheck proves the server_max_window_bits check can fail: a
+// 32 KiB-window stream with a repeat 4000 octets back breaks a 9-bit
+// promise, a Huffman-only stream keeps any promise.
+func TestWindowCheck(t *testing.T) {
+	block := make([]byte, 4000)
+	for i := range block {
+		block[i] = byte(i*7 + i/13)
+	}
+	msg := append(append([]byte(nil), block...), block...)
+	for _, tc := range []struct {
+		level      int
+		breaksNine bool
+	}{{flate.BestSpeed, true}, {flate.HuffmanOnly, false}} {
+		var buf bytes.Buffer
+		w, _ := flate.NewWriter(&buf, tc.level)
+		w.Write(msg)
+		w.Flush()
+		got, err := maxDistance(bytes.TrimSuffix(buf.Bytes(), deflateTail))
+		if err != nil || (got > 1<<9) != tc.breaksNine || (!tc.breaksNine && got != 0) {
+			t.Errorf("level %d: deepest reference %d, %v", tc.level, got, err)
+		}
+		inf := &inflater{windowBits: 9}
+		_, err = inf.inflate(bytes.TrimSuffix(buf.Bytes(), deflateTail))
+		if (err != nil) != tc.breaksNine {
+			t.Errorf("level %d: inflate with a 9-bit window: %v", tc.level, err)
+		}
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	small := []deflateOffer{{serverMaxWindowBits: 9}}
+	for _, tc := range []struct {
+		offers []deflateOffer
+		answer string
+		ok     bool
+	}{
+		{[]deflateOffer{{}}, "permessage-deflate", true},
+		{[]deflateOffer{{}}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", true},
+		{small, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", false},
+		{small, "permessage-deflate; server_max_window_bits=9", true},
+		{small, "permessage-deflate; server_max_window_bits=12", false},
+		{[]deflateOffer{{serverNoContextTakeover: true}}, "permessage-deflate", false},
+		{[]deflateOffer{{}}, "permessage-deflate; client_max_window_bits=7", false},
+		{[]deflateOffer{{}}, "permessage-deflate; bogus", false},
+		{[]deflateOffer{{}}, "x-webkit-deflate-frame", false},
+	} {
+		p, err := negotiate(tc.offers, tc.answer)
+		if (err == nil && p != nil) != tc.ok {
+			t.Errorf("offers %v, answer %q: %v, %v; want ok=%t", tc.offers, tc.answer, p, err, tc.ok)
+		}
 	}
 }

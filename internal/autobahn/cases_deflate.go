@@ -59,7 +59,7 @@ func mayDecline(offers []deflateOffer) bool {
 }
 
 func deflateCase(id string, c corpus, offers []deflateOffer, sc scale, size, count, secs, frag int) caseDef {
-	size, count, frag = sc.size(size), sc.count(count), sc.size(frag)
+	size, count, frag = sc.size(size), sc.messages(count), sc.size(frag)
 	wait := sc.wait(secs)
 	desc := fmt.Sprintf("Send %d compressed messages of %s, each of payload size %d, auto-fragmented to %d octets; offer %v.", count, c.name, size, frag, offers)
 	op := opText

@@ -7,7 +7,8 @@ import (
 )
 
 // scale shrinks group 9, 12 and 13 unless Options.Full: sizes by 16, round
-// trips and message counts by 10, time limits to scaledWait.
+// trips by 10, deflate message counts by 50 (deflate is the CPU hog), time
+// limits to scaledWait.
 type scale struct{ full bool }
 
 const scaledWait = 10 * time.Second
@@ -24,6 +25,13 @@ func (sc scale) count(n int) int {
 		return n
 	}
 	return n / 10
+}
+
+func (sc scale) messages(n int) int {
+	if sc.full {
+		return n
+	}
+	return n / 50
 }
 
 func (sc scale) wait(secs int) time.Duration {

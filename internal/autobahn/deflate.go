@@ -91,7 +91,7 @@ func negotiate(offers []deflateOffer, answer string) (*deflateParams, error) {
 		switch {
 		case o.serverNoContextTakeover && !p.serverNoContextTakeover:
 			reasons = append(reasons, fmt.Sprintf("[%s]: server_no_context_takeover not answered", o))
-		case o.serverMaxWindowBits != 0 && !serverBitsAnswered:
+		case o.serverMaxWindowBits != 0 && o.serverMaxWindowBits < 15 && !serverBitsAnswered:
 			reasons = append(reasons, fmt.Sprintf("[%s]: server_max_window_bits not answered (RFC 7692 §7.1.2.1)", o))
 		case o.serverMaxWindowBits != 0 && p.serverMaxWindowBits > o.serverMaxWindowBits:
 			reasons = append(reasons, fmt.Sprintf("[%s]: server_max_window_bits=%d above the offer", o, p.serverMaxWindowBits))
