@@ -227,3 +227,23 @@ func TestAppendHandshakeRejection(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckUpgradeAllocs(t *testing.T) {
+	h := byteHeaders{}
+	for k, v := range with(goodRequest(), "Origin", "https://a.example", "Sec-WebSocket-Protocol", "x, rtd.v1",
+		"Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits") {
+		h[k] = []byte(v)
+	}
+	o := &UpgradeOptions{Origins: []string{"https://a.example"}, Protocols: []string{"rtd.v1"}, Compression: true}
+	dst := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		u, err := CheckUpgrade([]byte("GET"), 1, 1, h, o)
+		if err != nil || u.Protocol != "rtd.v1" || !u.Deflate {
+			t.Fatalf("%+v %v", u, err)
+		}
+		dst = AppendUpgradeResponse(dst[:0], h.Header("Sec-WebSocket-Key"), &u)
+	})
+	if allocs != 0 {
+		t.Fatalf("upgrade allocates %.1f times", allocs)
+	}
+}

@@ -68,24 +68,42 @@ func (r record) String() string {
 
 // drive feeds chunks the way the server does with gnet: bytes not consumed
 // stay at the front of the pending buffer, Next is called until it returns
-// n == 0. It returns the events and the first error.
+// n == 0. It returns the events and the first error, and fails the test when
+// bytes are left over or Next breaks its contract.
 func drive(t testing.TB, r *Reader, chunks ...[]byte) ([]record, error) {
-	var pending, seen []byte
-	var out []record
+	t.Helper()
+	out, rest, err := feed(t, r, chunks...)
+	if err == nil && rest != 0 {
+		t.Fatalf("%d bytes left unconsumed", rest)
+	}
+	return out, err
+}
+
+// feed is drive without the leftover check: it also returns how many bytes
+// were not consumed.
+func feed(t testing.TB, r *Reader, chunks ...[]byte) (out []record, rest int, err error) {
+	t.Helper()
+	// Next only changes the frames it consumes, so the unconsumed bytes must
+	// always equal the pristine input at the same offset.
+	pristine := bytes.Join(chunks, nil)
+	var pending []byte
+	consumed := 0
 	for _, c := range chunks {
 		pending = append(pending, c...)
 		for {
-			seen = append(seen[:0], pending...)
 			n, ev, err := r.Next(pending)
 			if err != nil {
-				return out, err // buf may be unmasked: the connection is failed
+				return out, len(pending), err // buf may be unmasked: the connection is failed
 			}
-			if n == 0 && !bytes.Equal(seen, pending) {
-				t.Fatalf("Next changed buf without consuming it")
+			if n < 0 || n > len(pending) {
+				t.Fatalf("Next returned n=%d for %d bytes", n, len(pending))
 			}
 			if n == 0 {
 				if ev.Kind != None {
 					t.Fatalf("n == 0 with event %v", ev.Kind)
+				}
+				if !bytes.Equal(pending, pristine[consumed:consumed+len(pending)]) {
+					t.Fatalf("Next changed buf without consuming it")
 				}
 				break
 			}
@@ -93,12 +111,10 @@ func drive(t testing.TB, r *Reader, chunks ...[]byte) ([]record, error) {
 				out = append(out, record{ev.Kind, string(ev.Payload), ev.Code, string(ev.Reason)})
 			}
 			pending = pending[n:]
+			consumed += n
 		}
 	}
-	if len(pending) != 0 {
-		t.Fatalf("%d bytes left unconsumed", len(pending))
-	}
-	return out, nil
+	return out, len(pending), nil
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
