@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -39,6 +40,7 @@ type conn struct {
 
 	out      [][]byte // writes queued for the current flush
 	outBytes int
+	admitted int // bytes of out that senders admitted against the send limit
 
 	ws  *Socket
 	sse *sseConn
@@ -50,6 +52,30 @@ func (c *conn) HubClient() *hub.Client {
 		return &c.ws.hc
 	}
 	return &c.sse.hc
+}
+
+// sendQueue is the part of a socket's send accounting that senders on any
+// goroutine read: bytes posted to the loop and not yet flushed, and gnet's
+// outbound buffer as of the last flush or tick.
+type sendQueue struct {
+	posted  atomic.Int64
+	backlog atomic.Int64
+}
+
+// admit reports whether n more bytes fit under limit.
+func (q *sendQueue) admit(n, limit int) bool {
+	return q.posted.Load()+q.backlog.Load()+int64(n) <= int64(limit)
+}
+
+// sendq returns the connection's send accounting (nil for plain HTTP).
+func (c *conn) sendq() *sendQueue {
+	switch {
+	case c.ws != nil:
+		return &c.ws.sendQueue
+	case c.sse != nil:
+		return &c.sse.sendQueue
+	}
+	return nil
 }
 
 // traffic is OnTraffic: dispatch on the connection's state.

@@ -125,13 +125,18 @@ func (l *loop) handle(it *inboxItem) {
 		it.batch.Each(l)
 		it.batch.Release()
 	case opSend:
+		// The sender already admitted these bytes against the limit;
+		// they are queued whatever the backlog is now, and leave the
+		// posted count only once the flush has accounted for them.
 		l.owned = append(l.owned, it.buf)
-		if ws := it.c.ws; ws != nil {
-			ws.posted.Add(-int64(len(it.buf.B)))
-		} else if st := it.c.sse; st != nil {
-			st.posted.Add(-int64(len(it.buf.B)))
+		c := it.c
+		if c.state == stateClosed {
+			c.sendq().posted.Add(-int64(len(it.buf.B)))
+			return
 		}
-		l.deliver(it.c, it.buf.B)
+		c.admitted += len(it.buf.B)
+		l.queue(c, it.buf.B)
+		l.count(c, len(it.buf.B))
 	case opClose:
 		l.closeConn(it.c, it.code, it.reason)
 	}
@@ -181,6 +186,17 @@ func (l *loop) flush() {
 			// Writev may close the connection (and run OnClose) on a
 			// write error; c.out is already detached, so that is safe.
 			_, _ = c.gc.Writev(out)
+		}
+		if q := c.sendq(); q != nil {
+			// Publish the backlog before releasing the admitted bytes,
+			// so senders never see both figures low at once.
+			if c.state != stateClosed {
+				q.backlog.Store(int64(c.gc.OutboundBuffered()))
+			}
+			if c.admitted > 0 {
+				q.posted.Add(-int64(c.admitted))
+				c.admitted = 0
+			}
 		}
 		clear(out)
 		l.iovFree = append(l.iovFree, out[:0])
@@ -243,9 +259,7 @@ func (l *loop) deliver(c *conn, b []byte) {
 	}
 	if c.outBytes+c.gc.OutboundBuffered()+len(b) <= limit {
 		l.queue(c, b)
-		k := c.state - stateWS // 0 WebSocket, 1 SSE
-		l.sent[k].msgs++
-		l.sent[k].bytes += int64(len(b))
+		l.count(c, len(b))
 		return
 	}
 	m := &l.s.metrics
@@ -356,6 +370,16 @@ func (l *loop) goAway() {
 		}
 	}
 	l.flush()
+}
+
+// count records a delivery for the metrics.
+func (l *loop) count(c *conn, n int) {
+	k := 0
+	if c.state == stateSSE {
+		k = 1
+	}
+	l.sent[k].msgs++
+	l.sent[k].bytes += int64(n)
 }
 
 // deliveries counts messages and bytes queued to sockets.

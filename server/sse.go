@@ -98,8 +98,7 @@ type Stream struct {
 	value atomic.Value
 
 	closing atomic.Bool
-	posted  atomic.Int64
-	backlog atomic.Int64
+	sendQueue
 
 	nextBeat int64
 	ctxMu    sync.Mutex
@@ -289,7 +288,7 @@ func (st *Stream) Send(e sse.Event) error {
 		return err
 	}
 	l := st.c.l
-	if st.posted.Load()+st.backlog.Load()+int64(len(bb.B)) > int64(st.route.opts.MaxSendQueueBytes) {
+	if !st.admit(len(bb.B), st.route.opts.MaxSendQueueBytes) {
 		bytebufferpool.Put(bb)
 		m := &l.s.metrics
 		m.SSEBackpressure.Add(1)

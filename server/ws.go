@@ -161,9 +161,8 @@ type Socket struct {
 	value atomic.Value
 
 	// Read by senders on any goroutine.
-	closing atomic.Bool  // a close frame is queued or the connection is gone
-	posted  atomic.Int64 // bytes posted to the loop and not yet written
-	backlog atomic.Int64 // gnet's outbound buffer after the last flush or tick
+	closing atomic.Bool // a close frame is queued or the connection is gone
+	sendQueue
 
 	// Loop-only state.
 	lastRead    int64
@@ -492,7 +491,7 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 		return ErrTooLarge
 	}
 	l := sock.c.l
-	if sock.posted.Load()+sock.backlog.Load()+int64(len(p)) > int64(sock.route.opts.MaxSendQueueBytes) {
+	if !sock.admit(len(p), sock.route.opts.MaxSendQueueBytes) {
 		return l.slowSend(sock)
 	}
 	bb := bytebufferpool.Get()
