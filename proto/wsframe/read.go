@@ -69,15 +69,14 @@ type ReaderOptions struct {
 // handed out. The zero value is ready with default options.
 type Reader struct {
 	maxMessage int
-	deflate    bool
 
 	// The data message in progress (its first frame was not final, or it is
-	// being reassembled for decompression). msgOp is 0 when there is none.
-	msgOp      ws.OpCode
-	compressed bool
-	msgLen     int       // payload bytes received so far, compressed if compressed
-	text       utf8State // UTF-8 state after the fragments received so far
-	msg        *bytebufferpool.ByteBuffer
+	// being reassembled for decompression): msgOp is 0 when there is none,
+	// msgLen counts its payload bytes so far (compressed if compressed), text
+	// is the UTF-8 state after its fragments so far, msg its reassembly
+	// buffer.
+	msgLen int
+	msg    *bytebufferpool.ByteBuffer
 
 	// done is the pooled buffer behind the last event's Payload; it goes back
 	// to the pool at the next call to Next.
@@ -88,6 +87,11 @@ type Reader struct {
 	// frame has arrived and every byte is validated once.
 	partialAt int
 	partial   utf8State
+
+	text       utf8State
+	msgOp      ws.OpCode
+	compressed bool
+	deflate    bool
 }
 
 // messageBuffers holds reassembly and inflate buffers; it calibrates its

@@ -402,8 +402,10 @@ func TestReaderIdleHoldsNoBuffer(t *testing.T) {
 	if r.msg != nil || r.done != nil {
 		t.Fatalf("idle reader holds buffers: msg=%v done=%v", r.msg != nil, r.done != nil)
 	}
-	if size := unsafe.Sizeof(r); size > 64 {
-		t.Fatalf("Reader is %d bytes", size)
+	if size := unsafe.Sizeof(r); size > 56 {
+		t.Fatalf("Reader is %d bytes, want <= 56", size)
+	} else {
+		t.Logf("idle Reader: %d bytes, no buffers", size)
 	}
 }
 

@@ -40,10 +40,10 @@ func AppendFrame(dst []byte, op ws.OpCode, payload []byte) []byte {
 // AppendClose appends a close frame with code and reason. The reason is cropped
 // to the 123 bytes a control frame leaves for it, on a UTF-8 boundary so that
 // the peer does not fail the close with 1007. A zero code appends a close frame
-// without payload (the peer then reports 1005); 1005 and 1006 must never be
-// sent (RFC 6455 §7.4.1), so they also produce an empty close frame.
+// without payload (the peer then reports 1005); 1005, 1006 and 1015 must never
+// be sent (RFC 6455 §7.4.1), so they also produce an empty close frame.
 func AppendClose(dst []byte, code ws.StatusCode, reason string) []byte {
-	if code == 0 || code == ws.StatusNoStatusRcvd || code == ws.StatusAbnormalClosure {
+	if code == 0 || code.IsProtocolReserved() {
 		return AppendFrameHeader(dst, true, ws.OpClose, false, 0)
 	}
 	if len(reason) > maxCloseReason {

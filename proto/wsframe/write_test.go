@@ -77,7 +77,7 @@ func TestAppendClose(t *testing.T) {
 	if h.OpCode != ws.OpClose || code != 1013 || reason != "try again" {
 		t.Fatalf("got %+v %d %q", h, code, reason)
 	}
-	for _, code := range []ws.StatusCode{0, ws.StatusNoStatusRcvd, ws.StatusAbnormalClosure} {
+	for _, code := range []ws.StatusCode{0, ws.StatusNoStatusRcvd, ws.StatusAbnormalClosure, ws.StatusTLSHandshake} {
 		if _, p := readServerFrame(t, AppendClose(nil, code, "x")); len(p) != 0 {
 			t.Fatalf("code %d: payload %x, want none", code, p)
 		}
