@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/rtd-project/rtd/hub"
 )
 
 // Options configures a Server. The zero value serves on :8080 with the defaults
@@ -46,6 +48,10 @@ type Options struct {
 	// client that stops reading can hold in the kernel. 0 keeps the kernel's
 	// autotuning (up to tcp_wmem max, 4 MiB here).
 	SocketSendBuffer int
+
+	// Hub configures the server's hub (channels, history, presence, limits).
+	// Loops, Deliverer and Encoder are the server's own and are ignored here.
+	Hub hub.Options
 
 	// Logger receives the server's logs (and gnet's). Default: a disabled logger.
 	Logger *zerolog.Logger

@@ -66,6 +66,11 @@ func New(o Options) (*Server, error) {
 		loopsBy: make(map[gnet.EventLoop]*loop),
 	}
 	s.engine.s = s
+	h, err := s.newHub(o.Hub)
+	if err != nil {
+		return nil, err
+	}
+	s.hub = h
 	s.clock.Store(time.Now().UnixNano())
 	empty := make([]*loop, 0)
 	s.loops.Store(&empty)

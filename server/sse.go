@@ -135,6 +135,14 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 		st.lastEventID = r.Query("lastEventId")
 	}
 	st.hc = hub.Client{ID: st.id, User: r.user, Loop: l.idx}
+	c.sse = st
+	if err := s.hub.Connect(c); err != nil {
+		c.sse = nil
+		s.metrics.SSERejected.Add(1)
+		status, msg := errHubStatus(err)
+		l.wbuf = appendError(l.wbuf, status, msg, false)
+		return gnet.Close
+	}
 	if o.HeartbeatInterval > 0 {
 		st.nextBeat = s.now() + int64(o.HeartbeatInterval)
 	}
@@ -225,9 +233,7 @@ func (l *loop) sseClosed(c *conn, _ error) {
 	st := c.sse
 	st.closing.Store(true)
 	l.s.metrics.SSEConnections.Add(-1)
-	if l.s.hub != nil {
-		l.s.hub.Disconnect(c)
-	}
+	l.s.hub.Disconnect(c)
 	if st.route.h.OnClose != nil {
 		st.route.h.OnClose(st)
 	}

@@ -206,6 +206,14 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 		deflate:  up.Deflate,
 	}
 	sock.hc = hub.Client{ID: sock.id, User: r.user, Loop: l.idx}
+	c.ws = sock
+	if err := s.hub.Connect(c); err != nil {
+		c.ws = nil
+		s.metrics.WSUpgradesReject.Add(1)
+		status, msg := errHubStatus(err)
+		l.wbuf = appendError(l.wbuf, status, msg, false)
+		return gnet.Close
+	}
 	sock.reader.Init(wsframe.ReaderOptions{MaxMessageBytes: wr.opts.MaxMessageBytes, Deflate: up.Deflate})
 	now := s.now()
 	sock.lastRead = now
@@ -376,9 +384,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 	}
 	s.metrics.WSCloseByCode[closeSlot(code)].Add(1)
 	sock.reader.Release()
-	if s.hub != nil {
-		s.hub.Disconnect(c)
-	}
+	s.hub.Disconnect(c)
 	if sock.route.h.OnClose != nil {
 		sock.route.h.OnClose(sock, code, sock.closeReason)
 	}
