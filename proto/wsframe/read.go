@@ -127,7 +127,9 @@ func (r *Reader) limit() int {
 // Next parses at most one frame from the start of buf, which holds the bytes
 // received and not yet consumed. It returns n, the number of bytes the frame
 // took (to be discarded by the caller), or 0 when buf does not hold a whole
-// frame yet; it never changes buf when it returns 0. ev.Kind is None when
+// frame yet; it never changes buf when it returns 0 without an error (it
+// unmasks only the frames it consumes), so the same bytes can be offered again
+// however the network split them. ev.Kind is None when
 // there is nothing to handle. Call Next until it returns n == 0.
 //
 // On a protocol violation err is a *CloseError carrying the close code to
