@@ -30,15 +30,22 @@
 // # Subscriber sets
 //
 // Each channel keeps one subscriber set per event loop, and each set hands
-// out immutable snapshots: a Batch carries a snapshot (a slice header and a
-// count, no allocation) and walks it without locks while the set keeps
-// changing. Members live in fixed chunks of 256 behind a directory. Adding a
-// member writes a slot no snapshot has seen, in place; removing one moves the
-// last member into the hole in a copy of that chunk and a copy of the
-// directory. So subscribe and unsubscribe cost O(n/256 + 256) pointer copies
-// at worst (about 6 KiB at 100k subscribers on one loop) instead of the
-// O(n) of copying a whole slice, a publish costs O(loops), and walking costs
-// one interface call per recipient.
+// out immutable snapshots: a Batch carries a snapshot (a slice header, a count
+// and a pointer: no allocation) and walks it without locks while the set
+// keeps changing. Members live in fixed chunks of 256 behind a directory.
+// While none of the set's batches is in flight, changes happen in place.
+// While one is, a change never writes memory a snapshot can see: adding writes
+// a slot no snapshot has seen, in place, or else a copy of its chunk; removing
+// moves the last member into the hole in a copy of that chunk and a copy of
+// the directory; chunks copied since the last snapshot are private and change
+// in place. So subscribe and unsubscribe cost O(n/256 + 256) pointer copies at
+// worst (about 6 KiB at 50k subscribers on a loop, against 800 KiB for
+// copying a whole slice), a publish costs O(loops), and walking costs one
+// interface call per recipient. Measured on the shared 2-vCPU machine
+// (BenchmarkFanout, BenchmarkSubscribeUnsubscribe): about 2-4 ns of CPU and
+// 0.00003 allocations per delivery; at 100k subscribers an unsubscribe plus a
+// subscribe in the middle of the set costs about 1.3 µs in place and 12 µs
+// (12 KiB) when every change has to copy.
 //
 // The alternative, reading live sets under a read lock in Each with a join
 // offset per subscription, was rejected: a loop would hold a hub lock while

@@ -36,7 +36,11 @@ type testLoop struct {
 	mu    sync.Mutex
 	cond  sync.Cond
 	inbox []loopItem
+	spare []loopItem
 	stop  bool
+
+	discard bool // benchmarks: count visits, record nothing
+	visits  int  // loop goroutine only
 }
 
 type loopItem struct {
@@ -52,17 +56,21 @@ func (l *testLoop) run(wg *sync.WaitGroup) {
 			l.cond.Wait()
 		}
 		items := l.inbox
-		l.inbox = nil
+		l.inbox, l.spare = l.spare, nil
 		stop := l.stop
 		l.mu.Unlock()
-		for _, it := range items {
+		for i, it := range items {
 			if it.b != nil {
 				it.b.Each(l)
 				it.b.Release()
 			} else {
 				close(it.done)
 			}
+			items[i] = loopItem{}
 		}
+		l.mu.Lock()
+		l.spare = items[:0] // reuse the buffer: the harness should not allocate per batch
+		l.mu.Unlock()
 		if stop && len(items) == 0 {
 			return
 		}
@@ -77,6 +85,10 @@ func (l *testLoop) post(it loopItem) {
 }
 
 func (l *testLoop) Visit(s Subscriber, m *Prepared) {
+	l.visits++
+	if l.discard {
+		return
+	}
 	tc := s.(*testConn)
 	if tc.c.Loop != l.idx {
 		l.t.Errorf("conn %s of loop %d visited on loop %d", tc.c.ID, tc.c.Loop, l.idx)

@@ -282,7 +282,7 @@ func (h *Hub) deliverSet(loop int, set *memberSet, m *Prepared) {
 		return
 	}
 	b := h.pools[loop].get()
-	b.m, b.set = m, set.view()
+	b.m, b.set = m, set.snapshot()
 	h.deliveries.Add(uint64(set.len()))
 	h.o.Deliverer.Deliver(loop, b)
 }

@@ -108,6 +108,7 @@ func (b *Batch) Each(v Visitor) {
 // Release returns the batch to the hub once the loop is done with it. Call it
 // exactly once; the batch must not be used afterwards.
 func (b *Batch) Release() {
+	b.set.release()
 	clear(b.list)
 	b.m, b.set, b.list = nil, view{}, b.list[:0]
 	b.pool.put(b)
@@ -145,3 +146,6 @@ func (p *batchPool) put(b *Batch) {
 	}
 	p.mu.Unlock()
 }
+
+// Subscriber returns the connection c belongs to (nil before Connect).
+func (c *Client) Subscriber() Subscriber { return c.s }

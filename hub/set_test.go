@@ -23,9 +23,10 @@ func viewIDs(v view) []int {
 }
 
 // TestMemberSetSnapshots runs random adds and removes across chunk
-// boundaries and checks, after every step, that each member knows its index
-// and that every snapshot taken earlier still reads exactly what it read when
-// it was taken: writes never touch memory a snapshot can see.
+// boundaries, with snapshots taken and released at random, and checks after
+// every step that each member knows its index and that every snapshot still
+// out reads exactly what it read when it was taken: while a snapshot is out,
+// no write touches memory it can see.
 func TestMemberSetSnapshots(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var s memberSet
@@ -34,7 +35,12 @@ func TestMemberSetSnapshots(t *testing.T) {
 		v    view
 		want []int
 	}
-	var snaps []snap
+	var out []snap
+	check := func(step int, sn snap) {
+		if got := viewIDs(sn.v); !slices.Equal(got, sn.want) {
+			t.Fatalf("step %d: a snapshot changed while it was out", step)
+		}
+	}
 	next := 0
 	for step := range 6000 {
 		// Grow to about 3 chunks, shrink to empty, grow again.
@@ -58,13 +64,23 @@ func TestMemberSetSnapshots(t *testing.T) {
 				t.Fatalf("step %d: member %d thinks it is at %d, where %d is", step, m.id, m.pos, got)
 			}
 		}
-		if step%7 == 0 {
-			snaps = append(snaps, snap{s.view(), ids})
+		switch r.IntN(8) {
+		case 0: // take one
+			out = append(out, snap{s.snapshot(), ids})
+		case 1, 2: // release the oldest (and check it once more)
+			if len(out) > 0 {
+				check(step, out[0])
+				out[0].v.release()
+				out = out[1:]
+			}
 		}
-	}
-	for i, sn := range snaps {
-		if got := viewIDs(sn.v); !slices.Equal(got, sn.want) {
-			t.Fatalf("snapshot %d changed after it was taken", i)
+		if step%50 == 0 {
+			for _, sn := range out {
+				check(step, sn)
+			}
+		}
+		if got := s.inflight.Load(); got != int64(len(out)) {
+			t.Fatalf("step %d: %d snapshots in flight, want %d", step, got, len(out))
 		}
 	}
 }
