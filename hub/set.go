@@ -75,7 +75,7 @@ func (v view) release() {
 // lock; only snapshots are read without it.
 type memberSet struct {
 	chunks     []*chunk
-	dirWritten int // directory slots [0, dirWritten) may be visible to a snapshot
+	dirWritten int    // directory slots [0, dirWritten) may be visible to a snapshot
 	dirGen     uint64 // generation when the directory's backing array was made
 	n          int
 	gen        uint64 // counts snapshots; a chunk or directory of the current generation is unseen
