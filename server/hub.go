@@ -110,6 +110,20 @@ func appendPush(b []byte, p *hub.Publication) []byte {
 	return append(b, '}')
 }
 
+// PushJSON returns the channel protocol's JSON push of a prepared
+// publication: the payload of its WebSocket frame, shared and read-only.
+// History replies embed it as is.
+func PushJSON(m *hub.Prepared) []byte {
+	n := 2
+	switch m.WS[1] & 0x7f {
+	case 126:
+		n = 4
+	case 127:
+		n = 10
+	}
+	return m.WS[n:]
+}
+
 // appendJSONValue appends data as is when it is valid JSON, else as a JSON
 // string, so that whatever an embedder publishes yields a valid push.
 func appendJSONValue(b, data []byte) []byte {
@@ -195,4 +209,50 @@ func (c *conn) subscribe(channel string, since *hub.Position) (hub.SubscribeResu
 		c.l.Visit(c, m)
 	}
 	return res, nil
+}
+
+// SubscribeWith is Subscribe for protocols that answer a subscribe request:
+// reply runs right after the hub has registered the socket (on the socket's
+// loop) and returns the text message to send, which goes out ahead of the
+// missed publications and of every live one. Call it from the socket's
+// callbacks.
+func (sock *Socket) SubscribeWith(channel string, since *hub.Position, reply func(dst []byte, res hub.SubscribeResult, err error) []byte) {
+	c := sock.c
+	l := c.l
+	res, err := l.s.hub.Subscribe(c, channel, since)
+	l.scratch = reply(l.scratch[:0], res, err)
+	if len(l.scratch) > 0 {
+		start := len(l.arena)
+		l.arena = wsframe.AppendFrame(l.arena, ws.OpText, l.scratch)
+		l.deliver(c, l.arena[start:len(l.arena):len(l.arena)])
+	}
+	if err == nil {
+		for _, m := range res.Missed {
+			l.Visit(c, m)
+		}
+	}
+}
+
+// Disconnect closes the connection with hub client ID id (WebSocket with
+// 1008 and reason, SSE by ending the stream). It reports whether the
+// connection was found.
+func (s *Server) Disconnect(id, reason string) bool {
+	c, ok := s.hub.Client(id)
+	if !ok {
+		return false
+	}
+	(*hubSeam)(s).Evict(c.Subscriber(), reason)
+	return true
+}
+
+// DisconnectUser closes every connection of user; it returns how many.
+func (s *Server) DisconnectUser(user, reason string) int {
+	n := 0
+	for _, c := range s.hub.Clients() {
+		if c.User == user {
+			(*hubSeam)(s).Evict(c.Subscriber(), reason)
+			n++
+		}
+	}
+	return n
 }

@@ -44,6 +44,7 @@ type loop struct {
 	owned   []*bytebufferpool.ByteBuffer // posted buffers to recycle after the flush
 	sent    [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
 	arena   []byte                       // frames built on the loop (pongs, close frames) for this flush
+	scratch []byte                       // a message being built on the loop, before it is framed
 }
 
 // inboxItem is one unit of work for the loop: a hub batch, or bytes for one

@@ -35,6 +35,7 @@ type Request struct {
 	ps     params
 	remote string
 	user   string
+	value  any
 
 	// detached copies
 	method, path, rawQuery string
@@ -144,6 +145,13 @@ func (r *Request) RemoteAddr() string { return r.remote }
 // User returns the user ID an Authorize hook set with SetUser ("" if none).
 func (r *Request) User() string { return r.user }
 
+// SetValue attaches a value to the request (an Authorize hook's verdict,
+// say); it stays with the detached copy a Socket or Stream keeps.
+func (r *Request) SetValue(v any) { r.value = v }
+
+// Value returns what SetValue stored, or nil.
+func (r *Request) Value() any { return r.value }
+
 // SetUser records the authenticated user of the connection. Authorize hooks
 // call it; the hub uses it for presence and per-user limits.
 func (r *Request) SetUser(id string) { r.user = id }
@@ -152,7 +160,7 @@ var crlf = []byte("\r\n")
 
 // detach copies what a long-lived connection keeps of the request.
 func (r *Request) detach(keepHeaders bool) *Request {
-	d := &Request{remote: r.remote, user: r.user}
+	d := &Request{remote: r.remote, user: r.user, value: r.value}
 	if r.live == nil {
 		*d = *r
 		return d

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rtd-project/rtd/fanout"
 )
 
 // config is everything `rtd serve` can be told. Each field is a flag, an
@@ -31,6 +33,17 @@ type config struct {
 	JWTPublicKey    string        `yaml:"jwt-public-key"`
 	AllowAnonymous  bool          `yaml:"allow-anonymous"`
 	Broker          string        `yaml:"broker"`
+
+	// Only in the config file:
+	Namespaces        []fanout.Namespace `yaml:"namespaces"`
+	HistorySize       int                `yaml:"history-size"`
+	HistoryTTL        time.Duration      `yaml:"history-ttl"`
+	MaxConnsPerUser   int                `yaml:"max-conns-per-user"`
+	WSHeartbeat       time.Duration      `yaml:"ws-heartbeat"`
+	WSCompression     bool               `yaml:"ws-compression"`
+	SSEHeartbeat      time.Duration      `yaml:"sse-heartbeat"`
+	AllowedOrigins    []string           `yaml:"allowed-origins"`
+	MaxSendQueueBytes int                `yaml:"max-send-queue-bytes"`
 }
 
 // flags binds every config field to a flag of fs; the flags' defaults are

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rtd-project/rtd/fanout"
+	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -26,6 +28,22 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return err
 	}
 	log := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+	tierOpts := fanout.Options{
+		APIKey:         cfg.APIKey,
+		AllowAnonymous: cfg.AllowAnonymous,
+		Namespaces:     cfg.Namespaces,
+		WS: fanout.WSRouteOptions{
+			Origins:           cfg.AllowedOrigins,
+			HeartbeatInterval: cfg.WSHeartbeat,
+			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
+			Compression:       cfg.WSCompression,
+		},
+		SSE: fanout.SSERouteOptions{
+			Origins:           cfg.AllowedOrigins,
+			HeartbeatInterval: cfg.SSEHeartbeat,
+			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
+		},
+	}
 	srv, err := server.New(server.Options{
 		Addr:            cfg.Addr,
 		Loops:           cfg.Loops,
@@ -34,10 +52,16 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		IdleTimeout:     cfg.IdleTimeout,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          &log,
+		Hub:             hubOptions(cfg, &tierOpts),
 	})
 	if err != nil {
 		return err
 	}
+	tier, err := fanout.Mount(srv, tierOpts)
+	if err != nil {
+		return err
+	}
+	go tier.Run(ctx)
 	if err := mountHealth(srv); err != nil {
 		return err
 	}
@@ -47,6 +71,17 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		}
 	}
 	return srv.Run(ctx)
+}
+
+// hubOptions maps the configuration onto the hub; namespaces reach it
+// through the tier's ChannelOptions.
+func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
+	return hub.Options{
+		HistorySize:     cfg.HistorySize,
+		HistoryTTL:      cfg.HistoryTTL,
+		MaxConnsPerUser: cfg.MaxConnsPerUser,
+		ChannelOptions:  tier.ChannelOptions,
+	}
 }
 
 // mountHealth registers /healthz (the process is up) and /readyz (it is

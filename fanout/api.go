@@ -1,0 +1,251 @@
+package fanout
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
+)
+
+// apiPublication is one publication in a publish request.
+type apiPublication struct {
+	Channel string          `json:"channel"`
+	Event   string          `json:"event"`
+	ID      string          `json:"id"`
+	Data    json.RawMessage `json:"data"`
+}
+
+type publishRequest struct {
+	apiPublication
+	Publications []apiPublication `json:"publications"`
+}
+
+// maxBatch bounds the publications of one publish request.
+const maxBatch = 1000
+
+func (t *Tier) mountAPI() error {
+	routes := []struct {
+		method, pattern string
+		fn              server.HandlerFunc
+	}{
+		{"POST", "/api/publish", t.apiPublish},
+		{"GET", "/api/presence/:channel", t.apiPresence},
+		{"GET", "/api/history/:channel", t.apiHistory},
+		{"GET", "/api/stats", t.apiStats},
+		{"POST", "/api/disconnect", t.apiDisconnect},
+	}
+	for _, r := range routes {
+		if err := t.srv.HandleFunc(r.method, r.pattern, t.guard(r.fn)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guard checks the API key (or, with none configured, that the caller is on
+// loopback) before fn runs.
+func (t *Tier) guard(fn server.HandlerFunc) server.HandlerFunc {
+	return func(w *server.ResponseWriter, r *server.Request) {
+		if !t.apiAllowed(r) {
+			t.apiRejected.Add(1)
+			writeJSONError(w, 401, "invalid API key")
+			return
+		}
+		fn(w, r)
+	}
+}
+
+func (t *Tier) apiAllowed(r *server.Request) bool {
+	if t.o.APIKey == "" {
+		return isLoopback(r.RemoteAddr())
+	}
+	key := r.Header("X-API-Key")
+	if key == "" {
+		key = tokenFromBearer(r.Header("Authorization"))
+	}
+	return subtle.ConstantTimeCompare([]byte(key), []byte(t.o.APIKey)) == 1
+}
+
+func tokenFromBearer(h string) string {
+	const p = "Bearer "
+	if len(h) > len(p) && h[:len(p)] == p {
+		return h[len(p):]
+	}
+	return ""
+}
+
+func writeJSONError(w *server.ResponseWriter, status int, msg string) {
+	w.WriteHeader(status)
+	w.SetHeader("Content-Type", "application/json")
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeJSON(w *server.ResponseWriter, v any) {
+	w.SetHeader("Content-Type", "application/json")
+	b, _ := json.Marshal(v)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+type position struct {
+	Channel string `json:"channel"`
+	Offset  uint64 `json:"offset"`
+	Epoch   string `json:"epoch"`
+}
+
+// apiPublish publishes one publication or a batch. Every publication is
+// validated before any is published, so a bad batch publishes nothing.
+func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
+	var req publishRequest
+	if err := json.Unmarshal(r.Body(), &req); err != nil {
+		writeJSONError(w, 400, "malformed JSON")
+		return
+	}
+	batch := req.Publications
+	single := batch == nil
+	if single {
+		batch = []apiPublication{req.apiPublication}
+	}
+	if len(batch) == 0 || len(batch) > maxBatch {
+		writeJSONError(w, 400, "between 1 and "+strconv.Itoa(maxBatch)+" publications")
+		return
+	}
+	for i := range batch {
+		p := &batch[i]
+		if p.Channel == "" || len(p.Data) == 0 {
+			writeJSONError(w, 400, "publication "+strconv.Itoa(i)+": channel and data required")
+			return
+		}
+	}
+	out := make([]position, 0, len(batch))
+	for _, p := range batch {
+		pos, err := t.hub.Publish(p.Channel, hub.Publication{Event: p.Event, ID: p.ID, Data: p.Data})
+		if err != nil {
+			writeJSONError(w, 400, "channel "+strconv.Quote(p.Channel)+": "+err.Error())
+			return
+		}
+		t.published.Add(1)
+		out = append(out, position{Channel: p.Channel, Offset: pos.Offset, Epoch: pos.Epoch})
+	}
+	if single {
+		writeJSON(w, out[0])
+		return
+	}
+	writeJSON(w, map[string]any{"publications": out})
+}
+
+func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
+	p, err := t.hub.Presence(r.Param("channel"))
+	if err != nil {
+		writeJSONError(w, 400, err.Error())
+		return
+	}
+	w.SetHeader("Content-Type", "application/json")
+	b := append([]byte(`{"channel":`), strconv.Quote(r.Param("channel"))...)
+	b = appendPresence(b, &p)
+	_, _ = w.Write(append(b, '}', '\n'))
+}
+
+func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
+	since, err := parseSince(r.Query("since"))
+	if err != nil {
+		writeJSONError(w, 400, "invalid since")
+		return
+	}
+	limit, _ := strconv.Atoi(r.Query("limit"))
+	res, err := t.hub.History(r.Param("channel"), since, clampLimit(limit))
+	if err != nil {
+		writeJSONError(w, 400, err.Error())
+		return
+	}
+	w.SetHeader("Content-Type", "application/json")
+	b := append([]byte(`{"channel":`), strconv.Quote(r.Param("channel"))...)
+	b = appendHistory(b, &res, since != nil)
+	_, _ = w.Write(append(b, '}', '\n'))
+}
+
+// Stats are the node totals /api/stats reports.
+type Stats struct {
+	Connections    map[string]int64 `json:"connections"`
+	Channels       int              `json:"channels"`
+	Subscriptions  int              `json:"subscriptions"`
+	Users          int              `json:"users"`
+	Published      uint64           `json:"published"`
+	Deliveries     uint64           `json:"deliveries"`
+	MessagesIn     int64            `json:"messages_in"`
+	MessagesOut    int64            `json:"messages_out"`
+	Drops          int64            `json:"drops"`
+	SlowCloses     int64            `json:"slow_client_closes"`
+	AuthFailures   int64            `json:"auth_failures"`
+	HeapInUseBytes uint64           `json:"heap_inuse_bytes"`
+	RSSBytes       int64            `json:"rss_bytes"`
+}
+
+// Stats returns the node totals.
+func (t *Tier) Stats() Stats {
+	m := t.srv.Metrics()
+	h := t.hub.Stats()
+	return Stats{
+		Connections:   map[string]int64{"ws": m.WSConnections.Load(), "sse": m.SSEConnections.Load(), "total": int64(t.srv.Conns())},
+		Channels:      h.Channels,
+		Subscriptions: h.Subscriptions,
+		Users:         h.Users,
+		Published:     h.Published,
+		Deliveries:    h.Deliveries,
+		MessagesIn:    m.WSMessagesIn.Load(),
+		MessagesOut:   m.WSMessagesOut.Load() + m.SSEEventsOut.Load(),
+		Drops:         m.SlowClientDropped.Load(),
+		SlowCloses:    m.SlowClientCloses.Load(),
+		AuthFailures:  t.authFailures.Load(),
+		RSSBytes:      rss(),
+	}
+}
+
+// rss reads the process's resident set size from /proc/self/statm (0 where
+// there is no procfs).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func (t *Tier) apiStats(w *server.ResponseWriter, _ *server.Request) {
+	st := t.Stats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st.HeapInUseBytes = ms.HeapInuse
+	writeJSON(w, st)
+}
+
+// apiDisconnect closes a user's connections or one client.
+func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
+	var req struct {
+		User   string `json:"user"`
+		Client string `json:"client"`
+	}
+	if err := json.Unmarshal(r.Body(), &req); err != nil || (req.User == "") == (req.Client == "") {
+		writeJSONError(w, 400, `give exactly one of "user" or "client"`)
+		return
+	}
+	n := 0
+	if req.Client != "" {
+		if t.srv.Disconnect(req.Client, "disconnected by the server API") {
+			n = 1
+		}
+	} else {
+		n = t.srv.DisconnectUser(req.User, "disconnected by the server API")
+	}
+	writeJSON(w, map[string]int{"disconnected": n})
+}

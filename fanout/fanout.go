@@ -1,0 +1,130 @@
+package fanout
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
+)
+
+// Tier is the fan-out tier mounted on a server: the /ws channel protocol,
+// /sse channel streams and the /api server API.
+type Tier struct {
+	o   Options
+	srv *server.Server
+	hub *hub.Hub
+
+	authFailures atomic.Int64
+	apiRejected  atomic.Int64
+	published    atomic.Int64
+
+	mu       sync.Mutex
+	expiring map[*server.Socket]*session // sockets whose token expires
+}
+
+// Mount registers the tier's routes on srv:
+//
+//	GET  /ws                       WebSocket, JSON channel protocol
+//	GET  /sse?channel=A&channel=B  SSE stream of channels
+//	POST /api/publish              publish one publication or a batch
+//	GET  /api/presence/:channel    connections and users of a channel
+//	GET  /api/history/:channel     retained publications (?since=&limit=)
+//	GET  /api/stats                node totals
+//	POST /api/disconnect           {"user":…} or {"client":…}
+//
+// Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
+// srv so namespaces reach the hub.
+func Mount(srv *server.Server, o Options) (*Tier, error) {
+	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session)}
+	err := srv.WebSocket("/ws", server.WSHandler{
+		OnOpen:    t.wsOpen,
+		OnMessage: t.wsMessage,
+		OnClose:   t.wsClose,
+	}, server.WSOptions{
+		Origins:           t.o.WS.Origins,
+		HeartbeatInterval: t.o.WS.HeartbeatInterval,
+		IdleTimeout:       t.o.WS.IdleTimeout,
+		MaxSendQueueBytes: t.o.WS.MaxSendQueueBytes,
+		Compression:       t.o.WS.Compression,
+		MaxMessageBytes:   t.o.MaxCommandBytes,
+		Authorize:         t.authorize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = srv.SSE("/sse", server.SSEHandler{OnOpen: t.sseOpen}, server.SSEOptions{
+		Origins:           t.o.SSE.Origins,
+		AllowCredentials:  t.o.SSE.AllowCredentials,
+		HeartbeatInterval: t.o.SSE.HeartbeatInterval,
+		Retry:             t.o.SSE.Retry,
+		MaxSendQueueBytes: t.o.SSE.MaxSendQueueBytes,
+		Authorize:         t.authorizeSSE,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := t.mountAPI(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Run closes connections whose token expired until ctx ends.
+func (t *Tier) Run(ctx context.Context) {
+	tick := time.NewTicker(tokenCheckPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			t.expire(now)
+		}
+	}
+}
+
+// expire closes (3000) every socket whose token has expired.
+func (t *Tier) expire(now time.Time) {
+	t.mu.Lock()
+	var due []*server.Socket
+	for sock, ss := range t.expiring {
+		if e := ss.expires.Load(); e != 0 && e <= now.UnixNano() {
+			due = append(due, sock)
+			delete(t.expiring, sock)
+		}
+	}
+	t.mu.Unlock()
+	for _, sock := range due {
+		_ = sock.Close(closeTokenExpired, expiredReason)
+	}
+}
+
+func (t *Tier) track(sock *server.Socket, ss *session) {
+	t.mu.Lock()
+	t.expiring[sock] = ss
+	t.mu.Unlock()
+}
+
+func (t *Tier) untrack(sock *server.Socket) {
+	t.mu.Lock()
+	delete(t.expiring, sock)
+	t.mu.Unlock()
+}
+
+// authorize runs before the /ws upgrade: a bad token is refused with 401
+// before any WebSocket exists.
+func (t *Tier) authorize(r *server.Request) error {
+	id, err := t.identify(r)
+	if err != nil {
+		return err
+	}
+	r.SetUser(id.User)
+	r.SetValue(id)
+	return nil
+}
+
+// AuthFailures counts refused tokens (at connect and on refresh).
+func (t *Tier) AuthFailures() int64 { return t.authFailures.Load() }

@@ -1,0 +1,108 @@
+package fanout
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/rtd-project/rtd/server"
+)
+
+// Identity is what a connection token says about its client.
+type Identity struct {
+	User     string    // the token's subject; "" for anonymous clients
+	Channels []string  // may subscribe: exact names or "prefix*" patterns
+	Publish  []string  // may publish: the same form
+	Expires  time.Time // zero: no expiry
+	Info     []byte    // optional JSON shown in presence
+}
+
+// TokenVerifier checks a connection token. The auth package's Verifier is
+// adapted to it by the daemon.
+type TokenVerifier interface {
+	Verify(token string) (*Identity, error)
+}
+
+var anonymous = &Identity{}
+
+// identify finds and verifies the request's token: ?token=, the
+// Authorization header (Bearer), or the rtd_token cookie. It never logs or
+// echoes the token.
+func (t *Tier) identify(r *server.Request) (*Identity, error) {
+	if t.o.Verifier == nil {
+		return anonymous, nil
+	}
+	tok := tokenOf(r)
+	if tok == "" {
+		if t.o.AllowAnonymous {
+			return anonymous, nil
+		}
+		t.authFailures.Add(1)
+		return nil, &server.HTTPError{Status: 401, Message: `{"error":"token required"}`}
+	}
+	id, err := t.o.Verifier.Verify(tok)
+	if err != nil {
+		t.authFailures.Add(1)
+		return nil, &server.HTTPError{Status: 401, Message: `{"error":"invalid token"}`}
+	}
+	if id.User == "" {
+		t.authFailures.Add(1)
+		return nil, &server.HTTPError{Status: 401, Message: `{"error":"token has no subject"}`}
+	}
+	return id, nil
+}
+
+func tokenOf(r *server.Request) string {
+	if v := r.Query("token"); v != "" {
+		return v
+	}
+	if v, ok := strings.CutPrefix(r.Header("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	for _, part := range strings.Split(r.Header("Cookie"), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "rtd_token="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// errForbidden is a permission refusal.
+var errForbidden = errors.New("permission denied")
+
+// canSubscribe applies the token's claims and the namespace rules.
+func (t *Tier) canSubscribe(id *Identity, channel string) bool {
+	ns := t.o.namespace(channel)
+	if ns != nil && ns.Personal {
+		prefix, _ := strings.CutSuffix(ns.Pattern, "*")
+		return id.User != "" && channel == prefix+id.User
+	}
+	if t.o.Verifier == nil {
+		return true // no tokens configured: the zero-config default
+	}
+	if id.User == "" {
+		return ns != nil && ns.Anonymous
+	}
+	return channel == "user:"+id.User || matchAny(id.Channels, channel)
+}
+
+// canPublish: the token's publish claim, or a namespace that lets
+// subscribers publish.
+func (t *Tier) canPublish(id *Identity, channel string) bool {
+	if id.User != "" && matchAny(id.Publish, channel) {
+		return true
+	}
+	ns := t.o.namespace(channel)
+	return ns != nil && ns.ClientPublish && t.canSubscribe(id, channel)
+}
+
+// isLoopback reports whether addr ("ip:port") is on a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,147 @@
+package fanout
+
+import (
+	"strings"
+	"time"
+
+	"github.com/rtd-project/rtd/hub"
+)
+
+// Options configures the fan-out tier. The zero value serves anonymous
+// clients (no token verifier), accepts the server API from loopback clients
+// only, and lets clients subscribe to any channel but publish on none.
+type Options struct {
+	// APIKey protects /api/*: requests must carry "Authorization: Bearer KEY"
+	// or "X-API-Key: KEY". Empty: only clients on loopback addresses may call
+	// the API.
+	APIKey string
+
+	// Verifier checks connection tokens. Nil: every client is anonymous.
+	Verifier TokenVerifier
+	// AllowAnonymous admits clients without a token when a Verifier is set.
+	// Anonymous clients subscribe only where a namespace says Anonymous.
+	AllowAnonymous bool
+
+	// Namespaces give channels matching a pattern their own options. The
+	// most specific (longest) matching pattern wins; "*" matches everything.
+	Namespaces []Namespace
+
+	// MaxCommandBytes bounds one client command (WebSocket message).
+	// Default 64 KiB; larger closes the connection with 1009.
+	MaxCommandBytes int
+	// MaxSSEChannels bounds the channels of one SSE stream. Default 16.
+	MaxSSEChannels int
+	// WSOptions are passed to the /ws route (heartbeats, send queue,
+	// compression, slow-client policy, origins). MaxMessageBytes and
+	// Authorize are set by the tier.
+	WS WSRouteOptions
+	// SSE options of the /sse route (heartbeat, retry, send queue, origins).
+	SSE SSERouteOptions
+}
+
+// WSRouteOptions are the /ws route settings an operator picks.
+type WSRouteOptions struct {
+	Origins           []string
+	HeartbeatInterval time.Duration
+	IdleTimeout       time.Duration
+	MaxSendQueueBytes int
+	Compression       bool
+}
+
+// SSERouteOptions are the /sse route settings an operator picks.
+type SSERouteOptions struct {
+	Origins           []string
+	AllowCredentials  bool
+	HeartbeatInterval time.Duration
+	Retry             time.Duration
+	MaxSendQueueBytes int
+}
+
+// Namespace holds the options of the channels whose names match Pattern: an
+// exact name, or a prefix followed by "*" ("chat:*").
+type Namespace struct {
+	Pattern     string        `yaml:"pattern"`
+	HistorySize int           `yaml:"history_size"` // publications kept for recovery; 0 = the hub default, -1 = none
+	HistoryTTL  time.Duration `yaml:"history_ttl"`  // 0 = the hub default
+	Presence    *bool         `yaml:"presence"`     // nil = on
+	JoinLeave   bool          `yaml:"join_leave"`   // push join/leave events
+	// ClientPublish lets any client that may subscribe also publish.
+	ClientPublish bool `yaml:"client_publish"`
+	// Personal restricts "PREFIX{sub}" channels to that user: with pattern
+	// "user:*", only user 42 may subscribe to "user:42".
+	Personal bool `yaml:"personal"`
+	// Anonymous lets clients without a token subscribe (when a Verifier is
+	// set and AllowAnonymous is on).
+	Anonymous bool `yaml:"anonymous"`
+}
+
+const (
+	defaultMaxCommandBytes = 64 << 10
+	defaultMaxSSEChannels  = 16
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxCommandBytes <= 0 {
+		o.MaxCommandBytes = defaultMaxCommandBytes
+	}
+	if o.MaxSSEChannels <= 0 {
+		o.MaxSSEChannels = defaultMaxSSEChannels
+	}
+	return o
+}
+
+// namespace returns the most specific namespace matching channel, or nil.
+func (o *Options) namespace(channel string) *Namespace {
+	var best *Namespace
+	bestLen := -1
+	for i := range o.Namespaces {
+		ns := &o.Namespaces[i]
+		n, ok := matchLen(ns.Pattern, channel)
+		if ok && n > bestLen {
+			best, bestLen = ns, n
+		}
+	}
+	return best
+}
+
+// matchLen matches one pattern: an exact name, or a prefix and "*". It
+// returns how specific the match is.
+func matchLen(pattern, channel string) (int, bool) {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return len(prefix), strings.HasPrefix(channel, prefix)
+	}
+	return len(pattern) + 1, pattern == channel
+}
+
+// matchAny reports whether channel matches one of patterns.
+func matchAny(patterns []string, channel string) bool {
+	for _, p := range patterns {
+		if _, ok := matchLen(p, channel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelOptions maps the namespaces onto the hub: pass it as
+// server.Options.Hub.ChannelOptions.
+func (o *Options) ChannelOptions(channel string, base hub.ChannelOptions) hub.ChannelOptions {
+	ns := o.namespace(channel)
+	if ns == nil {
+		return base
+	}
+	switch {
+	case ns.HistorySize < 0:
+		base.HistorySize = 0
+	case ns.HistorySize > 0:
+		base.HistorySize = ns.HistorySize
+	}
+	if ns.HistoryTTL > 0 {
+		base.HistoryTTL = ns.HistoryTTL
+	}
+	if ns.Presence != nil {
+		base.Presence = *ns.Presence
+	}
+	base.JoinLeave = ns.JoinLeave
+	return base
+}

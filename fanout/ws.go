@@ -1,0 +1,310 @@
+package fanout
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
+)
+
+// Error codes of the channel protocol ({"error":{"code":…,"message":…}}).
+const (
+	CodeBadRequest         = 100 // malformed command
+	CodeUnknownOp          = 101
+	CodePermissionDenied   = 103
+	CodeInvalidChannel     = 104
+	CodeAlreadySubscribed  = 105
+	CodeNotSubscribed      = 106
+	CodeLimitExceeded      = 107
+	CodeUnavailable        = 108 // history or presence off for the channel
+	CodeTokenInvalid       = 109
+	CodeInternal           = 110
+	CodeInvalidPosition    = 111
+	closeTokenExpired      = 3000 // IANA "Unauthorized": the token expired and was not refreshed
+	closeTokenInvalid      = 3000
+	defaultHistoryLimit    = 100
+	maxHistoryLimit        = 1000
+	tokenCheckPeriod       = time.Second
+	expiredReason          = "token expired"
+	refreshMismatchMessage = "token is for another user"
+)
+
+// command is one client command.
+type command struct {
+	ID      *json.RawMessage `json:"id"`
+	Op      string           `json:"op"`
+	Channel string           `json:"channel"`
+	Since   string           `json:"since"`
+	Data    json.RawMessage  `json:"data"`
+	Event   string           `json:"event"`
+	Limit   int              `json:"limit"`
+	Token   string           `json:"token"`
+}
+
+// session is the tier's state of one /ws connection.
+type session struct {
+	id      atomic.Pointer[Identity]
+	expires atomic.Int64 // unix nanoseconds; 0: none
+}
+
+func (t *Tier) wsOpen(sock *server.Socket) {
+	id, _ := sock.Request().Value().(*Identity)
+	if id == nil {
+		id = anonymous
+	}
+	ss := &session{}
+	ss.id.Store(id)
+	if !id.Expires.IsZero() {
+		ss.expires.Store(id.Expires.UnixNano())
+		t.track(sock, ss)
+	}
+	sock.SetValue(ss)
+}
+
+func (t *Tier) wsClose(sock *server.Socket, _ int, _ string) {
+	t.untrack(sock)
+}
+
+func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
+	ss := sock.Value().(*session)
+	var cmd command
+	if m.Type != server.Text || json.Unmarshal(m.Data, &cmd) != nil {
+		t.reply(sock, nil, errReply(CodeBadRequest, "malformed command"))
+		return
+	}
+	id := ss.id.Load()
+	switch cmd.Op {
+	case "ping":
+		_ = sock.SendText(`{"op":"pong"}`)
+	case "subscribe":
+		t.subscribe(sock, id, &cmd)
+	case "unsubscribe":
+		err := sock.Unsubscribe(cmd.Channel)
+		t.reply(sock, cmd.ID, hubErr(err, nil))
+	case "publish":
+		if !t.canPublish(id, cmd.Channel) {
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "publish not permitted"))
+			return
+		}
+		if len(cmd.Data) == 0 {
+			t.reply(sock, cmd.ID, errReply(CodeBadRequest, "data required"))
+			return
+		}
+		pos, err := t.hub.Publish(cmd.Channel, hub.Publication{Event: cmd.Event, Data: cmd.Data})
+		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte {
+			b = append(b, `,"offset":`...)
+			b = strconv.AppendUint(b, pos.Offset, 10)
+			return appendField(b, "epoch", pos.Epoch)
+		}))
+	case "presence":
+		if !t.canSubscribe(id, cmd.Channel) {
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "presence not permitted"))
+			return
+		}
+		p, err := t.hub.Presence(cmd.Channel)
+		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendPresence(b, &p) }))
+	case "history":
+		if !t.canSubscribe(id, cmd.Channel) {
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "history not permitted"))
+			return
+		}
+		since, perr := parseSince(cmd.Since)
+		if perr != nil {
+			t.reply(sock, cmd.ID, errReply(CodeInvalidPosition, "invalid position"))
+			return
+		}
+		res, err := t.hub.History(cmd.Channel, since, clampLimit(cmd.Limit))
+		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendHistory(b, &res, since != nil) }))
+	case "refresh":
+		t.refresh(sock, ss, id, &cmd)
+	default:
+		t.reply(sock, cmd.ID, errReply(CodeUnknownOp, "unknown op"))
+	}
+}
+
+// subscribe answers with the reply first, then what the client missed, then
+// live publications: SubscribeWith keeps that order on the socket's loop.
+func (t *Tier) subscribe(sock *server.Socket, id *Identity, cmd *command) {
+	if !t.canSubscribe(id, cmd.Channel) {
+		t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "subscribe not permitted"))
+		return
+	}
+	since, err := parseSince(cmd.Since)
+	if err != nil {
+		t.reply(sock, cmd.ID, errReply(CodeInvalidPosition, "invalid position"))
+		return
+	}
+	sock.SubscribeWith(cmd.Channel, since, func(b []byte, res hub.SubscribeResult, err error) []byte {
+		return appendReply(b, cmd.ID, hubErr(err, func(b []byte) []byte {
+			b = appendField(b, "position", res.Position.String())
+			if since != nil {
+				b = append(b, `,"recovered":`...)
+				b = strconv.AppendBool(b, res.Recovered)
+			}
+			return b
+		}))
+	})
+}
+
+func (t *Tier) refresh(sock *server.Socket, ss *session, old *Identity, cmd *command) {
+	if t.o.Verifier == nil {
+		t.reply(sock, cmd.ID, okReply(nil))
+		return
+	}
+	id, err := t.o.Verifier.Verify(cmd.Token)
+	switch {
+	case err != nil:
+		t.authFailures.Add(1)
+		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, "invalid token"))
+		return
+	case old.User != "" && id.User != old.User:
+		t.authFailures.Add(1)
+		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, refreshMismatchMessage))
+		return
+	}
+	ss.id.Store(id)
+	if id.Expires.IsZero() {
+		ss.expires.Store(0)
+		t.untrack(sock)
+	} else {
+		ss.expires.Store(id.Expires.UnixNano())
+		t.track(sock, ss)
+	}
+	t.reply(sock, cmd.ID, okReply(nil))
+}
+
+// replyBody writes the fields of a reply after the id.
+type replyBody func(b []byte) []byte
+
+func okReply(fields replyBody) replyBody {
+	return func(b []byte) []byte {
+		b = append(b, `,"ok":true`...)
+		if fields != nil {
+			b = fields(b)
+		}
+		return b
+	}
+}
+
+func errReply(code int, msg string) replyBody {
+	return func(b []byte) []byte {
+		b = append(b, `,"error":{"code":`...)
+		b = strconv.AppendInt(b, int64(code), 10)
+		b = appendField(b, "message", msg)
+		return append(b, '}')
+	}
+}
+
+// hubErr turns a hub error into an error reply, or nil into an ok reply.
+func hubErr(err error, fields replyBody) replyBody {
+	switch {
+	case err == nil:
+		return okReply(fields)
+	case errors.Is(err, hub.ErrInvalidChannel):
+		return errReply(CodeInvalidChannel, "invalid channel")
+	case errors.Is(err, hub.ErrAlreadySubscribed):
+		return errReply(CodeAlreadySubscribed, "already subscribed")
+	case errors.Is(err, hub.ErrNotSubscribed):
+		return errReply(CodeNotSubscribed, "not subscribed")
+	case errors.Is(err, hub.ErrTooManyChannels):
+		return errReply(CodeLimitExceeded, "too many channels")
+	case errors.Is(err, hub.ErrHistoryDisabled):
+		return errReply(CodeUnavailable, "history disabled for channel")
+	case errors.Is(err, hub.ErrPresenceDisabled):
+		return errReply(CodeUnavailable, "presence disabled for channel")
+	case errors.Is(err, hub.ErrInvalidPosition):
+		return errReply(CodeInvalidPosition, "invalid position")
+	}
+	return errReply(CodeInternal, "internal error")
+}
+
+// appendReply writes {"id":…, <body>} (no id member when the command had none).
+func appendReply(b []byte, id *json.RawMessage, body replyBody) []byte {
+	b = append(b, '{')
+	if id != nil {
+		b = append(b, `"id":`...)
+		b = append(b, *id...)
+	} else {
+		b = append(b, `"id":null`...)
+	}
+	b = body(b)
+	return append(b, '}')
+}
+
+func (t *Tier) reply(sock *server.Socket, id *json.RawMessage, body replyBody) {
+	b := appendReply(make([]byte, 0, 128), id, body)
+	_ = sock.Send(server.Message{Type: server.Text, Data: b})
+}
+
+func appendField(b []byte, name, value string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	q, _ := json.Marshal(value)
+	return append(b, q...)
+}
+
+func parseSince(s string) (*hub.Position, error) {
+	if s == "" {
+		return nil, nil
+	}
+	p, err := hub.ParsePosition(s)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultHistoryLimit
+	case n > maxHistoryLimit:
+		return maxHistoryLimit
+	}
+	return n
+}
+
+func appendPresence(b []byte, p *hub.Presence) []byte {
+	b = append(b, `,"clients":`...)
+	b = strconv.AppendInt(b, int64(p.Clients), 10)
+	b = append(b, `,"users":`...)
+	b = strconv.AppendInt(b, int64(p.Users), 10)
+	b = append(b, `,"list":[`...)
+	for i, c := range p.List {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"client":`...)
+		q, _ := json.Marshal(c.Client)
+		b = append(b, q...)
+		b = appendField(b, "user", c.User)
+		if len(c.Info) > 0 && json.Valid(c.Info) {
+			b = append(b, `,"info":`...)
+			b = append(b, c.Info...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func appendHistory(b []byte, h *hub.HistoryResult, withSince bool) []byte {
+	b = appendField(b, "position", h.Position.String())
+	if withSince {
+		b = append(b, `,"recovered":`...)
+		b = strconv.AppendBool(b, h.Recovered)
+	}
+	b = append(b, `,"publications":[`...)
+	for i, m := range h.Publications {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, server.PushJSON(m)...)
+	}
+	return append(b, ']')
+}
+

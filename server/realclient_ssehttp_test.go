@@ -1,0 +1,342 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rtd-project/rtd/proto/sse"
+)
+
+// getStream starts GET url with net/http and returns the response, whose
+// body streams; the request ends with the test.
+func getStream(t *testing.T, url string, header ...string) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// readPreamble reads the preamble AppendPreamble writes for retry.
+func readPreamble(t *testing.T, br *bufio.Reader, retry time.Duration) {
+	t.Helper()
+	want := sse.AppendPreamble(nil, retry)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(br, got); err != nil {
+		t.Fatalf("reading the preamble: %v", err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("preamble %q, want %q", trimPadding(string(got)), trimPadding(string(want)))
+	}
+}
+
+// TestSSEHeadersRetryHeartbeat reads a stream with net/http: the response
+// head, the retry hint, and heartbeat comments that keep coming while no
+// event is sent.
+func TestSSEHeadersRetryHeartbeat(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.SSE("/hb", SSEHandler{}, SSEOptions{Retry: 1500 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	resp := getStream(t, httpURL(s, "/hb"))
+	if resp.StatusCode != 200 || resp.ContentLength != -1 || resp.Close {
+		t.Fatalf("status %d, length %d, close %v", resp.StatusCode, resp.ContentLength, resp.Close)
+	}
+	for name, want := range map[string]string{
+		"Content-Type":                "text/event-stream",
+		"Cache-Control":               "no-cache",
+		"X-Accel-Buffering":           "no",
+		"Access-Control-Allow-Origin": "",
+		"Content-Length":              "",
+		"Transfer-Encoding":           "",
+	} {
+		if got := resp.Header.Values(name); strings.Join(got, ",") != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	br := bufio.NewReader(resp.Body)
+	readPreamble(t, br, 1500*time.Millisecond)
+	// Nothing else is sent: what follows is heartbeats only.
+	for range 3 {
+		want := ":\n\n"
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != want {
+			t.Fatalf("read %q, %v; want a heartbeat %q", got, err, want)
+		}
+	}
+}
+
+// TestSSECORS: an allowed origin gets Access-Control-Allow-Origin (naming
+// the origin when credentials are allowed, with Allow-Credentials and Vary),
+// a request without Origin gets no CORS headers, and a disallowed origin
+// gets 403 and no stream.
+func TestSSECORS(t *testing.T) {
+	t.Parallel()
+	routes := []SSEOptions{
+		{Origins: []string{"https://app.example"}, AllowCredentials: true},
+		{Origins: []string{"*"}},
+		{Origins: []string{"*"}, AllowCredentials: true},
+		{Origins: []string{"https://app.example", "https://other.example"}},
+	}
+	var opens [4]atomic.Int32
+	s := startServer(t, Options{}, func(s *Server) {
+		for i, o := range routes {
+			if err := s.SSE(fmt.Sprintf("/cors/%d", i), SSEHandler{OnOpen: func(*Stream) { opens[i].Add(1) }}, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	for _, c := range []struct {
+		route            int
+		origin           string
+		acao, acac, vary string
+	}{
+		{0, "https://app.example", "https://app.example", "true", "Origin"},
+		{1, "https://x.example", "*", "", ""},
+		{2, "https://x.example", "https://x.example", "true", "Origin"},
+		{3, "https://other.example", "https://other.example", "", "Origin"},
+		{3, "", "", "", ""},
+	} {
+		var header []string
+		if c.origin != "" {
+			header = []string{"Origin", c.origin}
+		}
+		resp := getStream(t, httpURL(s, fmt.Sprintf("/cors/%d", c.route)), header...)
+		got := [4]string{resp.Header.Get("Content-Type"), resp.Header.Get("Access-Control-Allow-Origin"),
+			resp.Header.Get("Access-Control-Allow-Credentials"), resp.Header.Get("Vary")}
+		if want := [4]string{"text/event-stream", c.acao, c.acac, c.vary}; resp.StatusCode != 200 || got != want {
+			t.Errorf("route %d, Origin %q: %d %q, want 200 %q", c.route, c.origin, resp.StatusCode, got, want)
+		}
+		readPreamble(t, bufio.NewReader(resp.Body), defaultSSERetry)
+		resp.Body.Close()
+	}
+	for _, route := range []int{0, 3} {
+		before := opens[route].Load()
+		c := dial(t, s)
+		fmt.Fprintf(c, "GET /cors/%d HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", route)
+		br := bufio.NewReader(c)
+		resp, body := readResponse(t, br, "GET")
+		if resp.StatusCode != 403 || body != "origin not allowed\n" || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("disallowed origin on route %d: %d %q %v", route, resp.StatusCode, body, resp.Header)
+		}
+		expectEOF(t, br)
+		if opens[route].Load() != before {
+			t.Errorf("route %d opened a stream for a disallowed origin", route)
+		}
+	}
+	if s.Metrics().SSERejected.Load() != 2 {
+		t.Errorf("SSERejected = %d, want 2", s.Metrics().SSERejected.Load())
+	}
+}
+
+// TestSSEAuthorize: an *HTTPError rejects with its status and message,
+// another error with 403, both without a stream; a request Authorize
+// accepts streams.
+func TestSSEAuthorize(t *testing.T) {
+	t.Parallel()
+	var opens atomic.Int32
+	s := startServer(t, Options{}, func(s *Server) {
+		err := s.SSE("/private", SSEHandler{OnOpen: func(*Stream) { opens.Add(1) }}, SSEOptions{
+			Authorize: func(r *Request) error {
+				switch r.Header("Authorization") {
+				case "Bearer good":
+					return nil
+				case "Bearer banned":
+					return errors.New("banned")
+				}
+				return &HTTPError{Status: 401, Message: "login first"}
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, c := range []struct {
+		auth   string
+		status int
+		body   string
+	}{
+		{"", 401, "login first\n"},
+		{"Bearer banned", 403, "forbidden\n"},
+	} {
+		conn := dial(t, s)
+		fmt.Fprintf(conn, "GET /private HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n", c.auth)
+		br := bufio.NewReader(conn)
+		resp, body := readResponse(t, br, "GET")
+		if resp.StatusCode != c.status || body != c.body || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Errorf("Authorization %q: %d %q (%s), want %d %q", c.auth, resp.StatusCode, body, resp.Header.Get("Content-Type"), c.status, c.body)
+		}
+		expectEOF(t, br)
+	}
+	if opens.Load() != 0 {
+		t.Fatalf("%d streams opened for rejected requests", opens.Load())
+	}
+	resp := getStream(t, httpURL(s, "/private"), "Authorization", "Bearer good")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("authorized: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	readPreamble(t, bufio.NewReader(resp.Body), defaultSSERetry)
+	if opens.Load() != 1 {
+		t.Fatalf("%d streams opened, want 1", opens.Load())
+	}
+}
+
+// TestSSELastEventIDQuery: ?lastEventId= stands in for the header (for
+// clients that cannot set one), percent-decoded; the header wins when both
+// are sent.
+func TestSSELastEventIDQuery(t *testing.T) {
+	t.Parallel()
+	seen := make(chan string, 1)
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.SSE("/resume", SSEHandler{OnOpen: func(st *Stream) { seen <- st.LastEventID() }}, SSEOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, c := range []struct {
+		query, header, want string
+	}{
+		{"", "", ""},
+		{"?lastEventId=41", "", "41"},
+		{"?lastEventId=a%20b%2Fc", "", "a b/c"},
+		{"?lastEventId=41", "7", "7"},
+		{"?lasteventid=41", "", ""}, // query names are case-sensitive
+	} {
+		var header []string
+		if c.header != "" {
+			header = []string{"Last-Event-ID", c.header}
+		}
+		getStream(t, httpURL(s, "/resume"+c.query), header...).Body.Close()
+		select {
+		case got := <-seen:
+			if got != c.want {
+				t.Errorf("query %q, header %q: LastEventID %q, want %q", c.query, c.header, got, c.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("query %q: no stream opened", c.query)
+		}
+	}
+}
+
+// TestSSESendRejectsFieldInjection: an id or event name with CR, LF or NUL
+// fails Send with the sse package's error and writes nothing; the next valid
+// event is the first thing after the preamble.
+func TestSSESendRejectsFieldInjection(t *testing.T) {
+	t.Parallel()
+	opened := make(chan *Stream, 1)
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.SSE("/s", SSEHandler{OnOpen: func(st *Stream) { opened <- st }}, SSEOptions{HeartbeatInterval: -1}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	resp := getStream(t, httpURL(s, "/s"))
+	st := <-opened
+	for _, c := range []struct {
+		e    sse.Event
+		want error
+	}{
+		{sse.Event{ID: "1\ndata: injected", Data: []byte("x")}, sse.ErrInvalidID},
+		{sse.Event{ID: "1\r", Data: []byte("x")}, sse.ErrInvalidID},
+		{sse.Event{ID: "1\x00", Data: []byte("x")}, sse.ErrInvalidID},
+		{sse.Event{Event: "tick\nid: 9", Data: []byte("x")}, sse.ErrInvalidEventName},
+	} {
+		if err := st.Send(c.e); !errors.Is(err, c.want) {
+			t.Errorf("Send(%q) = %v, want %v", c.e, err, c.want)
+		}
+	}
+	if err := st.Send(sse.Event{ID: "ok", Event: "tick", Data: []byte("fine")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(sse.AppendPreamble(nil, defaultSSERetry)) + "id: ok\nevent: tick\ndata: fine\n\n"; string(body) != want {
+		t.Fatalf("stream %q, want %q", trimPadding(string(body)), trimPadding(want))
+	}
+}
+
+// TestSSEClientDisconnect: when the client goes away, OnClose runs once,
+// the stream's context (taken before or after) is cancelled, and sends fail
+// with ErrClosed.
+func TestSSEClientDisconnect(t *testing.T) {
+	t.Parallel()
+	opened := make(chan *Stream, 1)
+	contexts := make(chan context.Context, 1)
+	closed := make(chan *Stream, 2)
+	s := startServer(t, Options{}, func(s *Server) {
+		err := s.SSE("/s", SSEHandler{
+			OnOpen: func(st *Stream) {
+				contexts <- st.Context()
+				opened <- st
+			},
+			OnClose: func(st *Stream) { closed <- st },
+		}, SSEOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dial(t, s)
+	fmt.Fprint(c, "GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+	st, ctx := <-opened, <-contexts
+	if err := st.Send(sse.Event{Data: []byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("context cancelled while the stream is open")
+	}
+	c.Close()
+	select {
+	case got := <-closed:
+		if got != st {
+			t.Fatal("OnClose got another stream")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnClose did not run after the client went away")
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the context taken in OnOpen was not cancelled")
+	}
+	if st.Context().Err() == nil {
+		t.Fatal("a context taken after the end is not cancelled")
+	}
+	if err := st.Send(sse.Event{Data: []byte("after")}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("send after the end: %v, want ErrClosed", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close after the end: %v", err)
+	}
+	if n := s.Metrics().SSEConnections.Load(); n != 0 {
+		t.Fatalf("SSEConnections = %d after the only stream ended", n)
+	}
+	select {
+	case <-closed:
+		t.Fatal("OnClose ran twice")
+	default:
+	}
+}
