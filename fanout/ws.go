@@ -307,4 +307,3 @@ func appendHistory(b []byte, h *hub.HistoryResult, withSince bool) []byte {
 	}
 	return append(b, ']')
 }
-
