@@ -33,7 +33,7 @@ func (server) Visit(sub hub.Subscriber, m *hub.Prepared) {
 	fmt.Printf("%s <- %s #%d: %s\n", sub.(*conn).name, m.Channel, m.Offset, m.Data)
 }
 
-func Example() {
+func ExampleNew() {
 	h, err := hub.New(hub.Options{Loops: 1, Deliverer: server{}, Encoder: server{}})
 	if err != nil {
 		panic(err)

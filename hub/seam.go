@@ -18,10 +18,11 @@ type Subscriber interface {
 
 // Deliverer is implemented by the server: one delivery target per event loop.
 //
-// Deliver hands loop one batch. It is called with a hub lock held (the
-// channel's shard for publications), in publish order for each channel, so it
-// must not block, must not call back into the hub, and should do no more than
-// append b to the loop's inbox and wake the loop. The loop later calls b.Each
+// Deliver hands loop one batch. It may be called with a hub lock held (for
+// channel publications always: the channel's shard lock, which is what keeps
+// them in publish order per channel), so it must not block, must not call back
+// into the hub, and should do no more than append b to the loop's inbox and
+// wake the loop. The loop later calls b.Each
 // (on the loop's own goroutine) and then b.Release.
 //
 // Evict is called (without hub locks held) when the hub decides that a
