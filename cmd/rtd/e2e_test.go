@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// rtdBinary is built once by TestMain; the end-to-end tests run it as a
+// separate process, as operators do.
+var rtdBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rtd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rtdBinary = filepath.Join(dir, "rtd")
+	build := exec.Command("go", "build", "-o", rtdBinary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building rtd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is a running `rtd serve`.
+type daemon struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+	done chan error
+}
+
+// startDaemon runs rtd serve on a free loopback port with args and waits for
+// its "listening" log line. The process is stopped (SIGTERM) at cleanup.
+func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)
+	cmd := exec.Command(rtdBinary, args...)
+	cmd.Env = append(os.Environ(), "RTD_CONFIG=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			d.logs.WriteString(line + "\n")
+			var rec struct{ Message, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "listening" {
+				addrc <- rec.Addr
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	select {
+	case d.addr = <-addrc:
+	case err := <-d.done:
+		t.Fatalf("rtd exited before listening: %v\n%s", err, d.logs)
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("rtd did not start listening")
+	}
+	t.Cleanup(func() { d.stop(t) })
+	return d
+}
+
+// stop sends SIGTERM and expects a clean exit (status 0) within the
+// shutdown timeout.
+func (d *daemon) stop(t *testing.T) {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Errorf("rtd exited with %v after SIGTERM\n%s", err, d.logs)
+		}
+	case <-time.After(15 * time.Second):
+		d.cmd.Process.Kill()
+		t.Errorf("rtd did not exit after SIGTERM")
+	}
+}
+
+func (d *daemon) url(path string) string { return "http://" + d.addr + path }
+
+// api calls the server API and decodes the JSON answer.
+func (d *daemon) api(t *testing.T, method, path, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, d.url(path), strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(b) > 0 && json.Unmarshal(b, &out) != nil {
+		t.Fatalf("%s %s: not JSON: %q", method, path, b)
+	}
+	return resp.StatusCode, out
+}
+
+// wsClient is a channel-protocol client on gorilla/websocket.
+type wsClient struct {
+	t *testing.T
+	c *websocket.Conn
+}
+
+func dialWS(t *testing.T, d *daemon, query string) *wsClient {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws"+query, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial /ws%s: %v (status %d)", query, err, status)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return &wsClient{t, c}
+}
+
+func (w *wsClient) send(cmd string) {
+	w.t.Helper()
+	if err := w.c.WriteMessage(websocket.TextMessage, []byte(cmd)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *wsClient) read() map[string]any {
+	w.t.Helper()
+	_, m, err := w.c.ReadMessage()
+	if err != nil {
+		w.t.Fatalf("read: %v", err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(m, &v); err != nil {
+		w.t.Fatalf("not JSON: %q", m)
+	}
+	return v
+}
+
+// call sends a command and returns the reply.
+func (w *wsClient) call(cmd string) map[string]any {
+	w.t.Helper()
+	w.send(cmd)
+	return w.read()
+}
+
+func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
+	d := startDaemon(t)
+	ws := dialWS(t, d, "")
+	if r := ws.call(`{"id":1,"op":"subscribe","channel":"news"}`); r["ok"] != true || r["id"] != 1.0 {
+		t.Fatalf("subscribe reply %v", r)
+	}
+	resp, err := http.Get(d.url("/sse?channel=news"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	sse := bufio.NewReader(resp.Body)
+	for i := 1; i <= 3; i++ {
+		code, out := d.api(t, "POST", "/api/publish", "", fmt.Sprintf(`{"channel":"news","event":"upd","data":{"n":%d}}`, i))
+		if code != 200 || out["offset"] != float64(i) {
+			t.Fatalf("publish %d: %d %v", i, code, out)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		p := ws.read()
+		data, _ := json.Marshal(p["data"])
+		if p["channel"] != "news" || p["offset"] != float64(i) || p["event"] != "upd" || string(data) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("ws push %d: %v", i, p)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		ev := readSSEEvent(t, sse)
+		if ev["event"] != "upd" || ev["data"] != fmt.Sprintf(`{"n":%d}`, i) || !strings.HasSuffix(ev["id"], fmt.Sprintf(":%d", i)) {
+			t.Fatalf("sse event %d: %v", i, ev)
+		}
+	}
+	_, stats := d.api(t, "GET", "/api/stats", "", "")
+	if stats["published"] != 3.0 {
+		t.Fatalf("stats %v", stats)
+	}
+}
+
+// readSSEEvent reads one dispatched event (comments and retry-only blocks
+// skipped) as field → value.
+func readSSEEvent(t *testing.T, br *bufio.Reader) map[string]string {
+	t.Helper()
+	ev := map[string]string{}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("sse: %v", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			if _, ok := ev["data"]; ok {
+				return ev
+			}
+			ev = map[string]string{}
+			continue
+		}
+		if strings.HasPrefix(line, ":") {
+			continue
+		}
+		k, v, _ := strings.Cut(line, ":")
+		ev[k] = strings.TrimPrefix(v, " ")
+	}
+}
+
+func TestE2ERecovery(t *testing.T) {
+	d := startDaemon(t)
+	ws := dialWS(t, d, "")
+	ws.call(`{"id":1,"op":"subscribe","channel":"feed"}`)
+	d.api(t, "POST", "/api/publish", "", `{"channel":"feed","data":1}`)
+	last := ws.read()
+	ws.c.Close()
+	for i := 2; i <= 6; i++ {
+		d.api(t, "POST", "/api/publish", "", fmt.Sprintf(`{"channel":"feed","data":%d}`, i))
+	}
+	pos := fmt.Sprintf("%s:%d", last["epoch"], int(last["offset"].(float64)))
+
+	t.Run("websocket resubscribe", func(t *testing.T) {
+		ws := dialWS(t, d, "")
+		r := ws.call(`{"id":2,"op":"subscribe","channel":"feed","since":"` + pos + `"}`)
+		if r["ok"] != true || r["recovered"] != true {
+			t.Fatalf("reply %v", r)
+		}
+		for i := 2; i <= 6; i++ {
+			if p := ws.read(); p["data"] != float64(i) {
+				t.Fatalf("recovered %v, want data %d", p, i)
+			}
+		}
+		gone := ws.call(`{"id":3,"op":"subscribe","channel":"other","since":"zzzz:5"}`)
+		if gone["ok"] != true || gone["recovered"] != false {
+			t.Fatalf("unrecoverable position: %v", gone)
+		}
+	})
+	t.Run("sse Last-Event-ID", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", d.url("/sse?channel=feed"), nil)
+		req.Header.Set("Last-Event-ID", pos)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		for i := 2; i <= 6; i++ {
+			if ev := readSSEEvent(t, br); ev["data"] != fmt.Sprint(i) {
+				t.Fatalf("recovered %v, want %d", ev, i)
+			}
+		}
+	})
+}
+
+func TestE2EBadInput(t *testing.T) {
+	d := startDaemon(t, "--api-key", "s3cret")
+	ws := dialWS(t, d, "")
+	for _, tc := range []struct{ cmd, code string }{
+		{`{not json`, "100"},
+		{`{"id":1,"op":"teleport"}`, "101"},
+		{`{"id":2,"op":"subscribe","channel":""}`, "104"},
+		{`{"id":3,"op":"subscribe","channel":"bad\u0000name"}`, "104"},
+		{`{"id":4,"op":"publish","channel":"news","data":1}`, "103"},
+		{`{"id":5,"op":"subscribe","channel":"x","since":"nope"}`, "111"},
+		{`{"id":6,"op":"unsubscribe","channel":"never"}`, "106"},
+	} {
+		r := ws.call(tc.cmd)
+		e, _ := r["error"].(map[string]any)
+		if e == nil || fmt.Sprint(e["code"]) != tc.code {
+			t.Fatalf("%s: reply %v, want error %s", tc.cmd, r, tc.code)
+		}
+	}
+	// The connection keeps working after every error.
+	if r := ws.call(`{"op":"ping"}`); r["op"] != "pong" {
+		t.Fatalf("ping after errors: %v", r)
+	}
+	ws.call(`{"id":7,"op":"subscribe","channel":"news"}`)
+	// An oversized command closes with 1009.
+	big := `{"id":8,"op":"ping","pad":"` + strings.Repeat("x", 70<<10) + `"}`
+	ws.send(big)
+	_, _, err := ws.c.ReadMessage()
+	if !websocket.IsCloseError(err, 1009) {
+		t.Fatalf("oversized command: %v, want close 1009", err)
+	}
+	// Wrong or missing API key: 401, and nothing is published.
+	if code, _ := d.api(t, "POST", "/api/publish", "wrong", `{"channel":"news","data":1}`); code != 401 {
+		t.Fatalf("wrong key: %d", code)
+	}
+	if code, _ := d.api(t, "POST", "/api/publish", "", `{"channel":"news","data":1}`); code != 401 {
+		t.Fatalf("no key: %d", code)
+	}
+	if code, _ := d.api(t, "POST", "/api/publish", "s3cret", `{"channel":"news"`); code != 400 {
+		t.Fatalf("malformed publish: %d", code)
+	}
+	if code, _ := d.api(t, "POST", "/api/publish", "s3cret", `{"publications":[{"channel":"a","data":1},{"channel":"","data":2}]}`); code != 400 {
+		t.Fatalf("bad batch: %d", code)
+	}
+	_, hist := d.api(t, "GET", "/api/history/a", "s3cret", "")
+	if pubs, _ := hist["publications"].([]any); len(pubs) != 0 {
+		t.Fatalf("a rejected batch published %v", hist)
+	}
+	code, out := d.api(t, "POST", "/api/publish", "s3cret", `{"channel":"news","data":{"ok":1}}`)
+	if code != 200 || out["offset"] != 1.0 {
+		t.Fatalf("good publish: %d %v", code, out)
+	}
+}
