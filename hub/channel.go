@@ -149,7 +149,7 @@ func (h *Hub) presenceEvent(ch *channel, kind Kind, c *Client, now time.Time) {
 		Channel: ch.name,
 		Epoch:   ch.epoch,
 		Kind:    kind,
-		Info:    &c.info,
+		Info:    c.info,
 		Time:    now.UnixMilli(),
 	}}
 	h.o.Encoder.Encode(m)
@@ -314,7 +314,7 @@ func (h *Hub) Presence(channel string) (Presence, error) {
 	p := Presence{Clients: ch.count, Users: len(ch.users)}
 	p.List = make([]ClientInfo, 0, min(ch.count, h.o.MaxPresenceList))
 	for _, c := range ch.clients(h.o.MaxPresenceList) {
-		p.List = append(p.List, c.info)
+		p.List = append(p.List, *c.info)
 	}
 	return p, nil
 }

@@ -620,6 +620,23 @@ func TestStress(t *testing.T) {
 			}
 		}
 	}
+	// The hub's counts agree with what the conns think they are subscribed to.
+	total := 0
+	for _, ch := range channels {
+		want := 0
+		for _, tc := range all {
+			if tc.c.subs[ch] != nil {
+				want++
+			}
+		}
+		total += want
+		if p, err := h.Presence(ch); err != nil || p.Clients != want || len(h.ClientsByChannel(ch)) != want {
+			t.Errorf("%s: presence %+v (%v), want %d clients", ch, p, err, want)
+		}
+	}
+	if st := h.Stats(); st.Subscriptions != total {
+		t.Errorf("stats: %d subscriptions, want %d", st.Subscriptions, total)
+	}
 	for _, tc := range all {
 		h.Disconnect(tc)
 	}

@@ -61,7 +61,7 @@ type Client struct {
 	Info []byte // optional application data shown in presence and join/leave; read-only
 
 	s    Subscriber
-	info ClientInfo // built once at Connect, shared by presence and join/leave
+	info *ClientInfo // built at Connect, shared read-only by presence and join/leave events
 
 	mu        sync.Mutex // guards connected and subs; taken before any shard or registry lock
 	connected bool
