@@ -72,7 +72,8 @@ type Request struct {
 	Chunked       bool // Transfer-Encoding: chunked
 	Expect100     bool // HTTP/1.1 with "Expect: 100-continue"
 
-	// HeadLen is the size of the head (request line through the blank line). It is set as soon
+	// HeadLen is the size of the head (from the start of buf, empty lines skipped before the
+	// request line included, through the blank line ending the fields). It is set as soon
 	// as the head is complete, even when Parse returns ErrNeedMore because the body is still
 	// arriving, so a server can send "100 Continue" once or refuse the body early.
 	HeadLen int
