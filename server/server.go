@@ -42,6 +42,8 @@ type Server struct {
 	nextID atomic.Uint64
 	clock  atomic.Int64 // coarse unix nanoseconds, refreshed by the ticker
 
+	lastHubSweep int64 // ticker goroutine only
+
 	hub     *hub.Hub
 	metrics Metrics
 }
@@ -176,6 +178,9 @@ wait:
 	return ctx.Err()
 }
 
+// hubSweepPeriod is how often the ticker sweeps the hub.
+const hubSweepPeriod = 5 * time.Second
+
 // now returns the coarse clock: accurate to the ticker period, free to read.
 func (s *Server) now() int64 { return s.clock.Load() }
 
@@ -278,9 +283,16 @@ func (e *eventEngine) OnTraffic(gc gnet.Conn) gnet.Action {
 
 func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
-	s.clock.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	s.clock.Store(now)
 	for _, l := range *s.loops.Load() {
 		_ = l.el.Execute(context.Background(), l.sweeper)
+	}
+	// Channels with history but no subscribers expire with their history;
+	// the hub drops them when swept.
+	if now-s.lastHubSweep >= int64(hubSweepPeriod) {
+		s.lastHubSweep = now
+		s.hub.Sweep()
 	}
 	return s.tickPeriod(), gnet.None
 }
