@@ -4,24 +4,18 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"time"
 
+	"github.com/rtd-project/rtd/auth"
 	"github.com/rtd-project/rtd/server"
 )
 
-// Identity is what a connection token says about its client.
-type Identity struct {
-	User     string    // the token's subject; "" for anonymous clients
-	Channels []string  // may subscribe: exact names or "prefix*" patterns
-	Publish  []string  // may publish: the same form
-	Expires  time.Time // zero: no expiry
-	Info     []byte    // optional JSON shown in presence
-}
+// Identity is what a connection token says about its client; anonymous
+// clients have the zero Identity (no user, no claims).
+type Identity = auth.Claims
 
-// TokenVerifier checks a connection token. The auth package's Verifier is
-// adapted to it by the daemon.
+// TokenVerifier checks a connection token; *auth.Verifier is one.
 type TokenVerifier interface {
-	Verify(token string) (*Identity, error)
+	Verify(token string) (*auth.Claims, error)
 }
 
 var anonymous = &Identity{}
@@ -84,13 +78,13 @@ func (t *Tier) canSubscribe(id *Identity, channel string) bool {
 	if id.User == "" {
 		return ns != nil && ns.Anonymous
 	}
-	return channel == "user:"+id.User || matchAny(id.Channels, channel)
+	return id.CanSubscribe(channel)
 }
 
 // canPublish: the token's publish claim, or a namespace that lets
 // subscribers publish.
 func (t *Tier) canPublish(id *Identity, channel string) bool {
-	if id.User != "" && matchAny(id.Publish, channel) {
+	if id.User != "" && id.CanPublish(channel) {
 		return true
 	}
 	ns := t.o.namespace(channel)

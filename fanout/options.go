@@ -113,16 +113,6 @@ func matchLen(pattern, channel string) (int, bool) {
 	return len(pattern) + 1, pattern == channel
 }
 
-// matchAny reports whether channel matches one of patterns.
-func matchAny(patterns []string, channel string) bool {
-	for _, p := range patterns {
-		if _, ok := matchLen(p, channel); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // ChannelOptions maps the namespaces onto the hub: pass it as
 // server.Options.Hub.ChannelOptions.
 func (o *Options) ChannelOptions(channel string, base hub.ChannelOptions) hub.ChannelOptions {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/rtd-project/rtd/auth"
 	"github.com/rtd-project/rtd/fanout"
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
@@ -28,7 +29,12 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return err
 	}
 	log := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		return err
+	}
 	tierOpts := fanout.Options{
+		Verifier:       verifier,
 		APIKey:         cfg.APIKey,
 		AllowAnonymous: cfg.AllowAnonymous,
 		Namespaces:     cfg.Namespaces,
@@ -71,6 +77,19 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		}
 	}
 	return srv.Run(ctx)
+}
+
+// newVerifier builds the token verifier from --jwt-secret / --jwt-public-key;
+// with neither, clients are anonymous (nil verifier).
+func newVerifier(cfg *config) (fanout.TokenVerifier, error) {
+	if cfg.JWTSecret == "" && cfg.JWTPublicKey == "" {
+		return nil, nil
+	}
+	v, err := auth.NewVerifier(auth.Options{Secret: []byte(cfg.JWTSecret), PublicKeyFile: cfg.JWTPublicKey})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // hubOptions maps the configuration onto the hub; namespaces reach it
