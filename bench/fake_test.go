@@ -1,0 +1,175 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// fakeServer is a small server with rtd's endpoints (/ws, /sse, /api/publish,
+// /api/stats, /echo), a goroutine per connection: the generator's tests need a
+// server that is correct, not a fast one.
+type fakeServer struct {
+	*httptest.Server
+	mu   sync.Mutex
+	subs map[string]map[chan []byte]bool // channel → subscribers' queues (data JSON; nil means close)
+	pubs int
+	// The publications with these numbers (counted from 1 over all channels)
+	// are not delivered, or delivered twice, so that tests can check that the
+	// generator sees it.
+	dropAt, dupAt int
+}
+
+func newFakeServer(t *testing.T) *fakeServer {
+	t.Helper()
+	f := &fakeServer{subs: map[string]map[chan []byte]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", f.ws)
+	mux.HandleFunc("GET /sse", f.sse)
+	mux.HandleFunc("GET /echo", f.echo)
+	mux.HandleFunc("POST /api/publish", f.publish)
+	mux.HandleFunc("GET /api/stats", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		fmt.Fprintf(w, `{"messages_in":%d}`, f.pubs)
+	})
+	f.Server = httptest.NewServer(mux)
+	t.Cleanup(f.Close)
+	return f
+}
+
+var upgrader = websocket.Upgrader{}
+
+func (f *fakeServer) join(ch string) chan []byte {
+	q := make(chan []byte, 1<<16)
+	f.mu.Lock()
+	if f.subs[ch] == nil {
+		f.subs[ch] = map[chan []byte]bool{}
+	}
+	f.subs[ch][q] = true
+	f.mu.Unlock()
+	return q
+}
+
+func (f *fakeServer) leave(ch string, q chan []byte) {
+	f.mu.Lock()
+	delete(f.subs[ch], q)
+	f.mu.Unlock()
+}
+
+func (f *fakeServer) publish(w http.ResponseWriter, r *http.Request) {
+	type pub struct {
+		Channel string          `json:"channel"`
+		Data    json.RawMessage `json:"data"`
+	}
+	var body struct {
+		pub
+		Publications []pub `json:"publications"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	if body.Channel != "" {
+		body.Publications = append(body.Publications, body.pub)
+	}
+	f.mu.Lock()
+	for _, p := range body.Publications {
+		f.pubs++
+		for q := range f.subs[p.Channel] {
+			switch f.pubs {
+			case f.dropAt:
+			case f.dupAt:
+				q <- p.Data
+				q <- p.Data
+			default:
+				q <- p.Data
+			}
+		}
+	}
+	f.mu.Unlock()
+	fmt.Fprint(w, `{"ok":true}`)
+}
+
+func (f *fakeServer) ws(w http.ResponseWriter, r *http.Request) {
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	var cmd struct {
+		ID      int    `json:"id"`
+		Op      string `json:"op"`
+		Channel string `json:"channel"`
+	}
+	if err := c.ReadJSON(&cmd); err != nil || cmd.Op != "subscribe" {
+		return
+	}
+	q := f.join(cmd.Channel)
+	defer f.leave(cmd.Channel, q)
+	if err := c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"id":%d,"ok":true}`, cmd.ID)); err != nil {
+		return
+	}
+	go func() { // reads only to notice the close
+		for {
+			if _, _, err := c.NextReader(); err != nil {
+				close(q)
+				return
+			}
+		}
+	}()
+	for offset := 1; ; offset++ {
+		data, ok := <-q
+		if !ok {
+			return
+		}
+		msg := fmt.Appendf(nil, `{"channel":%q,"offset":%d,"epoch":"e","data":%s}`, cmd.Channel, offset, data)
+		if c.WriteMessage(websocket.TextMessage, msg) != nil {
+			return
+		}
+	}
+}
+
+func (f *fakeServer) sse(w http.ResponseWriter, r *http.Request) {
+	ch := r.URL.Query().Get("channel")
+	q := f.join(ch)
+	defer f.leave(ch, q)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(200)
+	w.(http.Flusher).Flush()
+	for offset := 1; ; offset++ {
+		select {
+		case <-r.Context().Done():
+			return
+		case data := <-q:
+			// Two data lines for one event: the client must join them.
+			s := string(data)
+			cut := strings.Index(s, ",")
+			fmt.Fprintf(w, "id: %d\ndata: %s\ndata: %s\n\n", offset, s[:cut+1], s[cut+1:])
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+func (f *fakeServer) echo(w http.ResponseWriter, r *http.Request) {
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for {
+		op, p, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if c.WriteMessage(op, p) != nil {
+			return
+		}
+	}
+}
