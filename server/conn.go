@@ -155,7 +155,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	s := l.s
 	s.metrics.HTTPRequests.Add(1)
-	r := Request{live: req, remote: c.gc.RemoteAddr().String()}
+	r := Request{live: req, c: c}
 	rt, allow := s.router.match(req.Method, req.Path, &r.ps)
 	if rt == nil {
 		if len(allow) > 0 {

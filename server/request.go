@@ -32,6 +32,7 @@ func (e *HTTPError) Error() string { return strconv.Itoa(e.Status) + " " + e.Mes
 // (KeepHeaders), so that idle connections stay small.
 type Request struct {
 	live   *http1.Request // nil once detached
+	c      *conn          // the connection, while live: RemoteAddr is read from it on demand
 	ps     params
 	remote string
 	user   string
@@ -140,7 +141,14 @@ func (r *Request) Body() []byte {
 }
 
 // RemoteAddr returns the peer's address, "ip:port".
-func (r *Request) RemoteAddr() string { return r.remote }
+func (r *Request) RemoteAddr() string {
+	if r.remote == "" && r.c != nil {
+		if a := r.c.gc.RemoteAddr(); a != nil {
+			r.remote = a.String()
+		}
+	}
+	return r.remote
+}
 
 // User returns the user ID an Authorize hook set with SetUser ("" if none).
 func (r *Request) User() string { return r.user }
@@ -160,9 +168,10 @@ var crlf = []byte("\r\n")
 
 // detach copies what a long-lived connection keeps of the request.
 func (r *Request) detach(keepHeaders bool) *Request {
-	d := &Request{remote: r.remote, user: r.user, value: r.value}
+	d := &Request{remote: r.RemoteAddr(), user: r.user, value: r.value}
 	if r.live == nil {
 		*d = *r
+		d.c = nil
 		return d
 	}
 	d.method = string(r.live.Method)
