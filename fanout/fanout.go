@@ -34,6 +34,7 @@ type Tier struct {
 //	GET  /api/history/:channel     retained publications (?since=&limit=)
 //	GET  /api/stats                node totals
 //	POST /api/disconnect           {"user":…} or {"client":…}
+//	GET  /metrics                  Prometheus text format
 //
 // Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
 // srv so namespaces reach the hub.
@@ -67,6 +68,9 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 		return nil, err
 	}
 	if err := t.mountAPI(); err != nil {
+		return nil, err
+	}
+	if err := t.mountMetrics(); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -214,6 +214,48 @@ func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
 	if stats["published"] != 3.0 {
 		t.Fatalf("stats %v", stats)
 	}
+	// The Prometheus counters agree with what happened: 3 publications,
+	// 3 pushes plus the subscribe reply on the WebSocket, 3 SSE events.
+	m := scrape(t, d)
+	for series, want := range map[string]float64{
+		"rtd_publications_total":           3,
+		"rtd_deliveries_total":             6,
+		"rtd_websocket_messages_out_total": 4,
+		"rtd_websocket_messages_in_total":  1,
+		"rtd_sse_events_out_total":         3,
+		`rtd_connections{transport="ws"}`:  1,
+		`rtd_connections{transport="sse"}`: 1,
+		"rtd_websocket_upgrades_total":     1,
+		"rtd_sse_streams_total":            1,
+		"rtd_auth_failures_total":          0,
+	} {
+		if got, ok := m[series]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
+		}
+	}
+}
+
+// scrape reads /metrics into series → value.
+func scrape(t *testing.T, d *daemon) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(d.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		var v float64
+		fmt.Sscan(line[i+1:], &v)
+		out[line[:i]] = v
+	}
+	return out
 }
 
 // readSSEEvent reads one dispatched event (comments and retry-only blocks

@@ -1,0 +1,57 @@
+package fanout
+
+import (
+	"bytes"
+
+	"github.com/rtd-project/rtd/metrics"
+	"github.com/rtd-project/rtd/server"
+)
+
+// mountMetrics serves GET /metrics in the Prometheus text format: the
+// server's transport counters, the hub's figures, the tier's auth failures,
+// and the Go runtime and process metrics.
+func (t *Tier) mountMetrics() error {
+	m := t.srv.Metrics()
+	readers := metrics.Readers{
+		ConnsAccepted:      metrics.Int64(&m.ConnsAccepted),
+		ConnsRejected:      metrics.Int64(&m.ConnsRejected),
+		HTTPRequests:       metrics.Int64(&m.HTTPRequests),
+		HTTPErrors:         metrics.Int64(&m.HTTPErrors),
+		WSUpgrades:         metrics.Int64(&m.WSUpgrades),
+		WSUpgradesRejected: metrics.Int64(&m.WSUpgradesReject),
+		WSConnections:      metrics.Int64(&m.WSConnections),
+		WSMessagesIn:       metrics.Int64(&m.WSMessagesIn),
+		WSMessagesOut:      metrics.Int64(&m.WSMessagesOut),
+		WSBytesIn:          metrics.Int64(&m.WSBytesIn),
+		WSBytesOut:         metrics.Int64(&m.WSBytesOut),
+		WSBackpressure:     metrics.Int64(&m.WSBackpressure),
+		WSCloses:           func(code int) float64 { return float64(m.CloseCount(code)) },
+		SSEStreams:         metrics.Int64(&m.SSEStreams),
+		SSEConnections:     metrics.Int64(&m.SSEConnections),
+		SSEEventsOut:       metrics.Int64(&m.SSEEventsOut),
+		SSEBytesOut:        metrics.Int64(&m.SSEBytesOut),
+		SSERejected:        metrics.Int64(&m.SSERejected),
+		SSEBackpressure:    metrics.Int64(&m.SSEBackpressure),
+		SlowClientCloses:   metrics.Int64(&m.SlowClientCloses),
+		Drops:              metrics.Int64(&m.SlowClientDropped),
+		Publications:       func() float64 { return float64(t.hub.Stats().Published) },
+		Deliveries:         func() float64 { return float64(t.hub.Stats().Deliveries) },
+		Channels:           func() float64 { return float64(t.hub.Stats().Channels) },
+		Subscriptions:      func() float64 { return float64(t.hub.Stats().Subscriptions) },
+		Users:              func() float64 { return float64(t.hub.Stats().Users) },
+		AuthFailures:       metrics.Int64(&t.authFailures),
+	}
+	reg, err := metrics.NewRegistry(metrics.Standard(readers), metrics.Options{})
+	if err != nil {
+		return err
+	}
+	return t.srv.HandleFunc("GET", "/metrics", func(w *server.ResponseWriter, _ *server.Request) {
+		var b bytes.Buffer
+		if err := reg.WriteText(&b); err != nil {
+			writeJSONError(w, 500, "metrics: "+err.Error())
+			return
+		}
+		w.SetHeader("Content-Type", reg.ContentType())
+		_, _ = w.Write(b.Bytes())
+	})
+}
