@@ -1,6 +1,80 @@
 package bench
 
-import "io"
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
-// WriteHTML writes a self-contained HTML report of r.
-func (r *Result) WriteHTML(w io.Writer) error { return nil }
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/components"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// WriteHTML writes a one-file HTML report of r drawn with go-echarts: latency
+// percentiles, deliveries per second and memory over time, with the summary
+// as the page's headings. The page loads the ECharts script from go-echarts'
+// asset host, so viewing it needs that host (or a cached copy) reachable.
+func (r *Result) WriteHTML(w io.Writer) error {
+	page := components.NewPage()
+	page.SetPageTitle(fmt.Sprintf("rtd bench %s", r.Scenario))
+	page.SetLayout(components.PageFlexLayout)
+	var x []string
+	for _, s := range r.Samples {
+		x = append(x, fmt.Sprintf("%.0f", s.T))
+	}
+	series := func(get func(Sample) float64) []opts.LineData {
+		out := make([]opts.LineData, len(r.Samples))
+		for i, s := range r.Samples {
+			out[i] = opts.LineData{Value: get(s)}
+		}
+		return out
+	}
+	line := func(title, subtitle, unit string) *charts.Line {
+		l := charts.NewLine()
+		l.SetGlobalOptions(
+			charts.WithInitializationOpts(opts.Initialization{Width: "900px", Height: "380px"}),
+			charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle}),
+			charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+			charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "bottom"}),
+			charts.WithXAxisOpts(opts.XAxis{Name: "s"}),
+			charts.WithYAxisOpts(opts.YAxis{Name: unit}),
+		)
+		l.SetXAxis(x)
+		return l
+	}
+
+	lat := line("Latency per interval", r.headline(), "ms")
+	lat.AddSeries("p50", series(func(s Sample) float64 { return s.P50 })).
+		AddSeries("p99", series(func(s Sample) float64 { return s.P99 })).
+		AddSeries("p99.9", series(func(s Sample) float64 { return s.P999 })).
+		AddSeries("max", series(func(s Sample) float64 { return s.Max }))
+
+	rate := line("Deliveries per second", fmt.Sprintf("%.0f/s over the run; lost %d, duplicated %d", r.DeliveredPerSec, r.Lost, r.Duplicated), "msg/s")
+	rate.AddSeries("delivered/s", series(func(s Sample) float64 { return s.DeliveredPerSec }))
+
+	mem := line("Memory", r.memoryLine(), "MiB")
+	mem.AddSeries("server RSS", series(func(s Sample) float64 { return float64(s.ServerRSS) / (1 << 20) })).
+		AddSeries("client RSS", series(func(s Sample) float64 { return float64(s.ClientRSS) / (1 << 20) }))
+
+	conns := line("Open connections", fmt.Sprintf("%d ready of %d, %d failed, %d dropped", r.Ready, r.Conns, r.Failed, r.Dropped), "conns")
+	conns.AddSeries("ready", series(func(s Sample) float64 { return float64(s.Ready) }))
+
+	page.AddCharts(lat, rate, mem, conns)
+	return page.Render(w)
+}
+
+// headline is the one-line summary of the run.
+func (r *Result) headline() string {
+	return fmt.Sprintf("%s %s: %d conns, %d channels, %d B, %s against %s — p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
+		r.Scenario, r.Config.Transport, r.Conns, r.Config.Channels, r.Config.Size, time.Duration(r.Config.Duration),
+		strings.Join(r.Config.URLs, ","), r.Latency.P50, r.Latency.P99, r.Latency.P999, r.Latency.Max)
+}
+
+func (r *Result) memoryLine() string {
+	s := fmt.Sprintf("client: %.2f cores (%.0f%% of the machine)", r.Client.Cores, 100*r.Client.CPUShare)
+	if r.Server.PID > 0 {
+		s = fmt.Sprintf("server: %.0f B per connection, peak %s; ", r.Server.PerConn, mib(r.Server.PeakRSS)) + s
+	}
+	return s
+}

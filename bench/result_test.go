@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func sampleResult() *Result {
+	r := &Result{Scenario: ScenarioFanout, Config: Config{Scenario: ScenarioFanout, URLs: []string{"http://x"}, Transport: "ws", Channels: 1},
+		Conns: 10, Ready: 10, Published: 5, Delivered: 49, Expected: 50, Lost: 1, Latency: Summary{Count: 49, P50: 1.5}}
+	r.Samples = []Sample{{T: 1, Ready: 10, DeliveredPerSec: 25, P50: 1.25, P99: 2.5, ServerRSS: 3 << 20}, {T: 2, Ready: 10, DeliveredPerSec: 24, P50: 1.5}}
+	return r
+}
+
+func TestWriteHTMLHasTheSeries(t *testing.T) {
+	var b bytes.Buffer
+	if err := sampleResult().WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{"<html", "Latency per interval", `"p99.9"`, "Deliveries per second", "server RSS", "1.25", "echarts"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestWriteTableAndJSON(t *testing.T) {
+	r := sampleResult()
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "49 of 50") || !strings.Contains(b.String(), "1 / 0") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	b.Reset()
+	if err := r.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back.Lost != 1 || len(back.Samples) != 2 || back.Config.URLs[0] != "http://x" {
+		t.Fatalf("json round trip: %v %+v", err, back)
+	}
+}
