@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"gopkg.in/yaml.v3"
 
@@ -127,4 +130,87 @@ func (c *config) decode(name string, b []byte) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// checkConfig loads a config file and checks what YAML alone cannot: values
+// in range and namespaces that make sense. Errors name the file and, for
+// syntax and unknown keys, the line.
+func checkConfig(path string) error {
+	c := &config{}
+	if err := c.loadFile(path); err != nil {
+		return err
+	}
+	lines := keyLines(path)
+	var errs []error
+	bad := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		key, _, _ := strings.Cut(msg, " ")
+		key, _, _ = strings.Cut(key, ":")
+		if n, ok := lines[key]; ok {
+			errs = append(errs, fmt.Errorf("%s:%d: %s", path, n, msg))
+			return
+		}
+		errs = append(errs, fmt.Errorf("%s: %s", path, msg))
+	}
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			bad("addr %q: %v", c.Addr, err)
+		}
+	}
+	if c.LogLevel != "" {
+		if _, err := zerolog.ParseLevel(c.LogLevel); err != nil {
+			bad("log-level %q: %v", c.LogLevel, err)
+		}
+	}
+	for name, v := range map[string]int{"loops": c.Loops, "max-conns": c.MaxConns, "max-conns-per-user": c.MaxConnsPerUser, "max-send-queue-bytes": c.MaxSendQueueBytes} {
+		if v < 0 {
+			bad("%s must not be negative (%d)", name, v)
+		}
+	}
+	if c.JWTPublicKey != "" {
+		if _, err := os.Stat(c.JWTPublicKey); err != nil {
+			bad("jwt-public-key: %v", err)
+		}
+	}
+	seen := map[string]bool{}
+	for i, ns := range c.Namespaces {
+		switch {
+		case ns.Pattern == "":
+			bad("namespaces[%d]: pattern is required", i)
+		case seen[ns.Pattern]:
+			bad("namespaces[%d]: pattern %q appears twice", i, ns.Pattern)
+		case strings.Contains(strings.TrimSuffix(ns.Pattern, "*"), "*"):
+			bad("namespaces[%d]: pattern %q: \"*\" may only end a pattern", i, ns.Pattern)
+		case ns.Personal && !strings.HasSuffix(ns.Pattern, "*"):
+			bad("namespaces[%d]: personal namespace %q must be a prefix pattern (\"user:*\")", i, ns.Pattern)
+		case ns.HistoryTTL < 0:
+			bad("namespaces[%d]: history_ttl must not be negative", i)
+		}
+		seen[ns.Pattern] = true
+	}
+	return errors.Join(errs...)
+}
+
+// keyLines maps the file's top-level keys, and each "namespaces[i]", to the
+// line they start on, so semantic errors can point at the line.
+func keyLines(path string) map[string]int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	out := map[string]int{}
+	m := doc.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		out[m[i].Value] = m[i].Line
+		if m[i].Value == "namespaces" && m[i+1].Kind == yaml.SequenceNode {
+			for j, n := range m[i+1].Content {
+				out[fmt.Sprintf("namespaces[%d]", j)] = n.Line
+			}
+		}
+	}
+	return out
 }

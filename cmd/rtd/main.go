@@ -19,8 +19,9 @@ var version = "dev"
 const usage = `usage: rtd <command> [flags]
 
 commands:
-  serve     run the fan-out server (rtd serve -h for flags)
-  version   print the version
+  serve               run the fan-out server (rtd serve -h for flags)
+  config check FILE   validate a YAML config file
+  version             print the version
 `
 
 func main() {
@@ -40,6 +41,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "rtd serve:", err)
 			return 1
 		}
+		return 0
+	case "config":
+		if len(args) != 3 || args[1] != "check" {
+			fmt.Fprint(stderr, "usage: rtd config check FILE\n")
+			return 2
+		}
+		if err := checkConfig(args[2]); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintln(stdout, args[2]+": ok")
 		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "rtd", version)
