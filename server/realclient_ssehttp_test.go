@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,10 +99,12 @@ func TestSSECORS(t *testing.T) {
 		{Origins: []string{"*"}, AllowCredentials: true},
 		{Origins: []string{"https://app.example", "https://other.example"}},
 	}
-	var opens [4]atomic.Int32
+	// OnOpen runs after the head is written: the test waits for it.
+	opened := make(chan string, 8)
 	s := startServer(t, Options{}, func(s *Server) {
 		for i, o := range routes {
-			if err := s.SSE(fmt.Sprintf("/cors/%d", i), SSEHandler{OnOpen: func(*Stream) { opens[i].Add(1) }}, o); err != nil {
+			onOpen := func(st *Stream) { opened <- fmt.Sprint(i, st.Request().Header("Origin")) }
+			if err := s.SSE(fmt.Sprintf("/cors/%d", i), SSEHandler{OnOpen: onOpen}, o); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -131,9 +132,9 @@ func TestSSECORS(t *testing.T) {
 		}
 		readPreamble(t, bufio.NewReader(resp.Body), defaultSSERetry)
 		resp.Body.Close()
+		waitOpened(t, opened, fmt.Sprint(c.route, c.origin))
 	}
 	for _, route := range []int{0, 3} {
-		before := opens[route].Load()
 		c := dial(t, s)
 		fmt.Fprintf(c, "GET /cors/%d HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", route)
 		br := bufio.NewReader(c)
@@ -142,7 +143,8 @@ func TestSSECORS(t *testing.T) {
 			t.Errorf("disallowed origin on route %d: %d %q %v", route, resp.StatusCode, body, resp.Header)
 		}
 		expectEOF(t, br)
-		if opens[route].Load() != before {
+		// A stream would have opened before the connection closed.
+		if len(opened) != 0 {
 			t.Errorf("route %d opened a stream for a disallowed origin", route)
 		}
 	}
@@ -156,9 +158,9 @@ func TestSSECORS(t *testing.T) {
 // accepts streams.
 func TestSSEAuthorize(t *testing.T) {
 	t.Parallel()
-	var opens atomic.Int32
+	opened := make(chan string, 4)
 	s := startServer(t, Options{}, func(s *Server) {
-		err := s.SSE("/private", SSEHandler{OnOpen: func(*Stream) { opens.Add(1) }}, SSEOptions{
+		err := s.SSE("/private", SSEHandler{OnOpen: func(st *Stream) { opened <- st.Request().Header("Authorization") }}, SSEOptions{
 			Authorize: func(r *Request) error {
 				switch r.Header("Authorization") {
 				case "Bearer good":
@@ -190,16 +192,28 @@ func TestSSEAuthorize(t *testing.T) {
 		}
 		expectEOF(t, br)
 	}
-	if opens.Load() != 0 {
-		t.Fatalf("%d streams opened for rejected requests", opens.Load())
+	// A stream would have opened before the connection closed.
+	if len(opened) != 0 {
+		t.Fatalf("%d streams opened for rejected requests", len(opened))
 	}
 	resp := getStream(t, httpURL(s, "/private"), "Authorization", "Bearer good")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("authorized: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	readPreamble(t, bufio.NewReader(resp.Body), defaultSSERetry)
-	if opens.Load() != 1 {
-		t.Fatalf("%d streams opened, want 1", opens.Load())
+	waitOpened(t, opened, "Bearer good")
+}
+
+// waitOpened waits for a stream's OnOpen to report want.
+func waitOpened(t *testing.T, opened <-chan string, want string) {
+	t.Helper()
+	select {
+	case got := <-opened:
+		if got != want {
+			t.Fatalf("a stream opened for %q, want %q", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no stream opened for %q", want)
 	}
 }
 
@@ -228,14 +242,7 @@ func TestSSELastEventIDQuery(t *testing.T) {
 			header = []string{"Last-Event-ID", c.header}
 		}
 		getStream(t, httpURL(s, "/resume"+c.query), header...).Body.Close()
-		select {
-		case got := <-seen:
-			if got != c.want {
-				t.Errorf("query %q, header %q: LastEventID %q, want %q", c.query, c.header, got, c.want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("query %q: no stream opened", c.query)
-		}
+		waitOpened(t, seen, c.want)
 	}
 }
 
