@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rtd-project/rtd/bench"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -20,6 +22,7 @@ const usage = `usage: rtd <command> [flags]
 
 commands:
   serve               run the fan-out server (rtd serve -h for flags)
+  bench SCENARIO      load benchmarks: connect, fanout, echo, slow, churn (rtd bench -h)
   config check FILE   validate a YAML config file
   version             print the version
 `
@@ -42,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "bench":
+		return bench.Main(args[1:], stdout, stderr)
 	case "config":
 		if len(args) != 3 || args[1] != "check" {
 			fmt.Fprint(stderr, "usage: rtd config check FILE\n")
