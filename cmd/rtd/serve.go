@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/rs/zerolog"
 
@@ -76,7 +77,28 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 			return err
 		}
 	}
+	if path := env("RTD_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return srv.Run(ctx)
+}
+
+// startCPUProfile writes a CPU profile to path until the returned func runs
+// (RTD_CPUPROFILE=file rtd serve …, for finding hot spots under load).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // newVerifier builds the token verifier from --jwt-secret / --jwt-public-key;
