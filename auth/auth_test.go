@@ -35,17 +35,19 @@ var (
 	rsaKey, rsaKey2    *rsa.PrivateKey
 	ecKey              *ecdsa.PrivateKey
 	ecKeyP384          *ecdsa.PrivateKey
+	rsaKey1024         *rsa.PrivateKey
 	errKeysUnavailable error
 )
 
-func testKeys(t *testing.T) {
+func testKeys(t testing.TB) {
 	t.Helper()
 	keysOnce.Do(func() {
-		var errs [4]error
+		var errs [5]error
 		rsaKey, errs[0] = rsa.GenerateKey(rand.Reader, 2048)
 		rsaKey2, errs[1] = rsa.GenerateKey(rand.Reader, 2048)
 		ecKey, errs[2] = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		ecKeyP384, errs[3] = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		rsaKey1024, errs[4] = rsa.GenerateKey(rand.Reader, 1024)
 		errKeysUnavailable = errors.Join(errs[:]...)
 	})
 	if errKeysUnavailable != nil {
@@ -65,7 +67,7 @@ func claims(sub string, extra map[string]any) jwt.MapClaims {
 	return c
 }
 
-func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, c)
 	if kid != "" {
@@ -78,7 +80,7 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, c jwt.Map
 	return s
 }
 
-func pemPublic(t *testing.T, pub any) []byte {
+func pemPublic(t testing.TB, pub any) []byte {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -87,7 +89,7 @@ func pemPublic(t *testing.T, pub any) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
-func writeFile(t *testing.T, name string, data []byte) string {
+func writeFile(t testing.TB, name string, data []byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -121,7 +123,7 @@ func jwksFile(t *testing.T, keys ...map[string]any) string {
 	return writeFile(t, "jwks.json", data)
 }
 
-func verifier(t *testing.T, o Options) *Verifier {
+func verifier(t testing.TB, o Options) *Verifier {
 	t.Helper()
 	o.Now = clock
 	v, err := NewVerifier(o)
@@ -354,11 +356,13 @@ func TestNewVerifierErrors(t *testing.T) {
 		{"missing file", Options{PublicKeyFile: filepath.Join(t.TempDir(), "nope.pem")}, ErrKeyFile, "no such file"},
 		{"private key", Options{PublicKeyFile: writeFile(t, "k.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))}, ErrKeyFile, "private key"},
 		{"not PEM", Options{PublicKeyFile: writeFile(t, "k.pem", []byte("hello"))}, ErrKeyFile, "no PEM block"},
+		{"RSA 1024", Options{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &rsaKey1024.PublicKey))}, ErrKeyFile, "at least 2048"},
 		{"P-384", Options{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &ecKeyP384.PublicKey))}, ErrKeyFile, "P-256"},
 		{"bad JWKS JSON", Options{PublicKeyFile: writeFile(t, "k.json", []byte(`{"keys":`))}, ErrKeyFile, "JWKS"},
 		{"JWKS without usable keys", Options{PublicKeyFile: jwksFile(t, map[string]any{"kty": "oct", "k": "AAAA"})}, ErrKeyFile, "no RS256 or ES256"},
 		{"JWKS duplicate kid", Options{PublicKeyFile: jwksFile(t, rsaJWK("a", &rsaKey.PublicKey), rsaJWK("a", &rsaKey2.PublicKey))}, ErrKeyFile, "duplicate kid"},
 		{"JWKS bad base64", Options{PublicKeyFile: jwksFile(t, map[string]any{"kty": "RSA", "n": "!!", "e": "AQAB"})}, ErrKeyFile, "illegal base64"},
+		{"JWKS RSA key too small", Options{PublicKeyFile: jwksFile(t, map[string]any{"kty": "RSA", "n": b64(make([]byte, 128)), "e": "AQAB"})}, ErrKeyFile, "at least 2048"},
 		{"JWKS even exponent", Options{PublicKeyFile: jwksFile(t, map[string]any{"kty": "RSA", "n": "AQAB", "e": "Ag"})}, ErrKeyFile, "exponent"},
 		{"JWKS EC point off the curve", Options{PublicKeyFile: jwksFile(t, map[string]any{"kty": "EC", "crv": "P-256",
 			"x": b64(make([]byte, 32)), "y": b64(append(make([]byte, 31), 1))})}, ErrKeyFile, "JWKS key 0"},
@@ -388,4 +392,29 @@ func TestVerifyConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func BenchmarkVerify(b *testing.B) {
+	testKeys(b)
+	for _, bc := range []struct {
+		name   string
+		opts   Options
+		method jwt.SigningMethod
+		key    any
+	}{
+		{"HS256", Options{Secret: secret}, jwt.SigningMethodHS256, secret},
+		{"RS256", Options{PublicKeyFile: writeFile(b, "rsa.pem", pemPublic(b, &rsaKey.PublicKey))}, jwt.SigningMethodRS256, rsaKey},
+		{"ES256", Options{PublicKeyFile: writeFile(b, "ec.pem", pemPublic(b, &ecKey.PublicKey))}, jwt.SigningMethodES256, ecKey},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			v := verifier(b, bc.opts)
+			tok := sign(b, bc.method, bc.key, "", claims("ann", map[string]any{"channels": []string{"news", "chat:*"}}))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

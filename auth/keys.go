@@ -24,6 +24,10 @@ const (
 	algES256 = "ES256"
 )
 
+// minRSABits refuses RSA keys that can be factored (or soon can); Go's own
+// verifier already fails below 1024 bits, at every token instead of at start.
+const minRSABits = 2048
+
 // publicKey is one verification key from the public key file.
 type publicKey struct {
 	kid string // "" for PEM keys and JWKs without one: such a key answers any kid
@@ -98,6 +102,9 @@ func parsePEM(data []byte) ([]publicKey, error) {
 func classify(pub any) (publicKey, error) {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
+		if k.N.BitLen() < minRSABits {
+			return publicKey{}, fmt.Errorf("RSA key of %d bits: at least %d needed", k.N.BitLen(), minRSABits)
+		}
 		return publicKey{alg: algRS256, key: k}, nil
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
@@ -185,7 +192,7 @@ func decodeJWK(j jwk) (publicKey, error) {
 		if err != nil {
 			return publicKey{}, err
 		}
-		return publicKey{alg: algES256, key: pub}, nil
+		return classify(pub)
 	}
 	n, errN := decodeB64(j.N)
 	e, errE := decodeB64(j.E)
@@ -199,7 +206,7 @@ func decodeJWK(j jwk) (publicKey, error) {
 	if exp < 3 || exp%2 == 0 {
 		return publicKey{}, errors.New("RSA exponent must be odd and at least 3")
 	}
-	return publicKey{alg: algRS256, key: &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)}}, nil
+	return classify(&rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)})
 }
 
 // decodeB64 reads base64url without padding (RFC 7515 §2), tolerating the
