@@ -59,9 +59,6 @@ var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
 // than by a failing scrape.
 func NewRegistry(ms []Metric, o Options) (*Registry, error) {
 	reg := prometheus.NewPedanticRegistry()
-	if !o.OmitRuntime {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
 	for _, m := range ms {
 		if err := check(m); err != nil {
 			return nil, fmt.Errorf("%w: %q: %w", ErrBadMetric, m.Name, err)
@@ -79,10 +76,19 @@ func NewRegistry(ms []Metric, o Options) (*Registry, error) {
 			return nil, fmt.Errorf("%w: %q: %w", ErrBadMetric, m.Name, err)
 		}
 	}
-	// Register checks one collector against the others; Gather also catches
-	// the same name used as a counter and as a gauge, so check it once here.
+	// Register checks one collector against the others; only Gather catches
+	// a name used both as a counter and as a gauge. This runs before the
+	// runtime collectors join, so a host where those cannot read /proc still
+	// starts (their failures surface in WriteText).
 	if _, err := reg.Gather(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadMetric, err)
+	}
+	if !o.OmitRuntime {
+		for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("%w: clashes with the runtime metrics: %w", ErrBadMetric, err)
+			}
+		}
 	}
 	return &Registry{reg: reg}, nil
 }
