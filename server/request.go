@@ -192,6 +192,19 @@ func (r *Request) detach(keepHeaders bool) *Request {
 	return d
 }
 
+// openRequest is the request a new Socket or Stream keeps: a detached copy,
+// with the headers while OnOpen runs (or for good with KeepHeaders).
+func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
+	return r.detach(keepHeaders || onOpen)
+}
+
+// withoutHeaders returns a copy of a detached request without its headers.
+func (r *Request) withoutHeaders() *Request {
+	d := *r
+	d.head = nil
+	return &d
+}
+
 // ResponseWriter collects a plain HTTP response. The server writes it when the
 // handler returns, with Date, Content-Length and Connection headers of its own.
 type ResponseWriter struct {

@@ -92,7 +92,7 @@ type Stream struct {
 	route       *sseRoute
 	id          string
 	lastEventID string
-	req         *Request
+	req         atomic.Pointer[Request]
 
 	hc    hub.Client
 	value atomic.Value
@@ -167,13 +167,16 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.SSEStreams.Add(1)
 	s.metrics.SSEConnections.Add(1)
-	_, _ = c.gc.Write(l.wbuf)
-	l.wbuf = l.wbuf[:0]
+	// The head stays in l.wbuf, which serveHTTP writes before the loop
+	// flushes anything OnOpen queues or sends: a client that sees the
+	// stream open sees it after OnOpen (its subscriptions) has run.
+	st.req.Store(openRequest(r, rt.sse.h.OnOpen != nil, o.KeepHeaders))
 	if rt.sse.h.OnOpen != nil {
-		st.req = r
 		rt.sse.h.OnOpen(st)
+		if !o.KeepHeaders {
+			st.req.Store(st.req.Load().withoutHeaders())
+		}
 	}
-	st.req = r.detach(o.KeepHeaders)
 	return gnet.None
 }
 
@@ -253,7 +256,7 @@ func (st *Stream) ID() string { return st.id }
 func (st *Stream) LastEventID() string { return st.lastEventID }
 
 // Request returns the request that opened the stream.
-func (st *Stream) Request() *Request { return st.req }
+func (st *Stream) Request() *Request { return st.req.Load() }
 
 // SetValue attaches user data to the stream.
 func (st *Stream) SetValue(v any) { st.value.Store(&v) }

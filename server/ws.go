@@ -154,7 +154,7 @@ type Socket struct {
 	id       string
 	protocol string
 	deflate  bool
-	req      *Request
+	req      atomic.Pointer[Request]
 	reader   wsframe.Reader
 
 	hc    hub.Client
@@ -169,9 +169,10 @@ type Socket struct {
 	nextPing    int64
 	closeCode   int
 	closeReason string
-	ctxMu       sync.Mutex
+	ctxMu       sync.Mutex // guards ctx, cancel and gone
 	ctx         context.Context
 	cancel      context.CancelFunc
+	gone        bool // the connection has closed
 }
 
 // upgradeWS validates an upgrade request, runs Authorize and switches the
@@ -226,14 +227,15 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.WSUpgrades.Add(1)
 	s.metrics.WSConnections.Add(1)
-	// The 101 must reach the socket before anything OnOpen sends.
-	_, _ = c.gc.Write(l.wbuf)
-	l.wbuf = l.wbuf[:0]
+	// The 101 stays in l.wbuf, which serveHTTP writes before the loop
+	// flushes anything OnOpen queues or sends.
+	sock.req.Store(openRequest(r, wr.h.OnOpen != nil, wr.opts.KeepHeaders))
 	if wr.h.OnOpen != nil {
-		sock.req = r
 		wr.h.OnOpen(sock)
+		if !wr.opts.KeepHeaders {
+			sock.req.Store(sock.req.Load().withoutHeaders())
+		}
 	}
-	sock.req = r.detach(wr.opts.KeepHeaders)
 	return gnet.None
 }
 
@@ -389,6 +391,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 		sock.route.h.OnClose(sock, code, sock.closeReason)
 	}
 	sock.ctxMu.Lock()
+	sock.gone = true
 	if sock.cancel != nil {
 		sock.cancel()
 	}
@@ -415,10 +418,10 @@ func (sock *Socket) Protocol() string { return sock.protocol }
 func (sock *Socket) Compressed() bool { return sock.deflate }
 
 // Request returns the upgrade request (see Request for what is kept).
-func (sock *Socket) Request() *Request { return sock.req }
+func (sock *Socket) Request() *Request { return sock.req.Load() }
 
 // RemoteAddr returns the peer's address.
-func (sock *Socket) RemoteAddr() string { return sock.req.RemoteAddr() }
+func (sock *Socket) RemoteAddr() string { return sock.Request().RemoteAddr() }
 
 // SetValue attaches user data to the socket; Value returns it. Safe from any
 // goroutine.
@@ -438,7 +441,7 @@ func (sock *Socket) Context() context.Context {
 	defer sock.ctxMu.Unlock()
 	if sock.ctx == nil {
 		sock.ctx, sock.cancel = context.WithCancel(context.Background())
-		if sock.c.state == stateClosed {
+		if sock.gone {
 			sock.cancel()
 		}
 	}
