@@ -23,6 +23,8 @@ scenarios:
   slow      fanout where --slow-fraction of the subscribers never read
   churn     fanout while --churn-rate connections per second open and close
 
+  rtd bench compare A.json B.json …   side by side, as ratios to A
+
 flags:
 `
 
@@ -39,6 +41,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if args[0] == "compare" {
+		if err := Compare(stdout, args[1:]); err != nil {
+			fmt.Fprintln(stderr, "rtd bench:", err)
+			return 1
+		}
+		return 0
 	}
 	fs, o := newFlagSet(stderr)
 	if err := fs.Parse(args[1:]); err != nil {

@@ -45,3 +45,25 @@ func TestWriteTableAndJSON(t *testing.T) {
 		t.Fatalf("json round trip: %v %+v", err, back)
 	}
 }
+
+func TestCompareRatios(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, perSec, p50 float64) string {
+		r := sampleResult()
+		r.DeliveredPerSec, r.Latency.P50 = perSec, p50
+		path := dir + "/" + name + ".json"
+		if err := writeFile(path, r.WriteJSON); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a, b := write("rtd", 400000, 2), write("gorilla", 100000, 8)
+	var out bytes.Buffer
+	if err := Compare(&out, []string{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	// rtd delivers 4x as much and its p50 is 4x lower: both ratios say 4.00x.
+	if got := strings.Count(out.String(), "4.00x"); got != 2 {
+		t.Fatalf("want two 4.00x ratios:\n%s", out.String())
+	}
+}

@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// Compare reads --json results of the same scenario against different servers
+// and writes them side by side, each as a ratio to the first: what `make
+// bench-compare` prints. Higher is better for deliveries and connect rate,
+// lower for latency and memory; the ratios say "first ÷ other" for those, so
+// a ratio above 1 always favours the first server.
+func Compare(w io.Writer, files []string) error {
+	var rs []*Result
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		r := &Result{}
+		if err := json.Unmarshal(b, r); err != nil {
+			return fmt.Errorf("bench: %s: %w", name, err)
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("bench: compare: no result files")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "result\tdelivered/s\tp50 ms\tp99 ms\tp99.9 ms\tB/conn\tconnects/s\tlost\tdup\t\n")
+	base := rs[0]
+	ratio := func(a, b float64) string {
+		if a == 0 || b == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", a/b)
+	}
+	for i, r := range rs {
+		name := strings.TrimSuffix(filepath.Base(files[i]), ".json")
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.DeliveredPerSec, r.Latency.P50,
+			r.Latency.P99, r.Latency.P999, r.Server.PerConn, r.ConnectRate, r.Lost, r.Duplicated)
+		if i > 0 {
+			fmt.Fprintf(tw, "  %s ÷ this\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\n", strings.TrimSuffix(filepath.Base(files[0]), ".json"),
+				ratio(base.DeliveredPerSec, r.DeliveredPerSec), ratio(r.Latency.P50, base.Latency.P50),
+				ratio(r.Latency.P99, base.Latency.P99), ratio(r.Latency.P999, base.Latency.P999),
+				ratio(r.Server.PerConn, base.Server.PerConn), ratio(base.ConnectRate, r.ConnectRate))
+		}
+	}
+	return tw.Flush()
+}
