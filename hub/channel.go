@@ -40,6 +40,7 @@ type channel struct {
 	count int
 	users map[string]int // named user → connections subscribed (presence)
 	hist  history
+	bus   *busLink // with a Broker: the channel's state on the bus
 }
 
 // subscription is one connection's membership in one channel.
@@ -109,8 +110,19 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions) *channel {
 }
 
 func (h *Hub) dropIfIdle(sh *shard, ch *channel) bool {
-	if ch.count > 0 || ch.hist.n > 0 {
+	switch {
+	case ch.count > 0:
 		return false
+	case ch.bus == nil:
+		if ch.hist.n > 0 {
+			return false
+		}
+	case ch.bus.joining > 0:
+		return false
+	case ch.bus.sub != nil:
+		// With a bus, history lives there: a node keeps a channel (and its
+		// interest) only while it has subscribers.
+		ch.bus.sub.Unsubscribe()
 	}
 	delete(sh.channels, ch.name)
 	h.channels.Add(-1)
@@ -121,14 +133,21 @@ func (ch *channel) position() Position { return Position{Epoch: ch.epoch, Offset
 
 // recover returns the publications after since, if history holds all of them.
 func (ch *channel) recover(since Position) ([]*Prepared, bool) {
-	if since.Epoch != ch.epoch || since.Offset > ch.top {
+	if !ch.covers(since) {
 		return nil, false
 	}
-	gap := ch.top - since.Offset
-	if gap > uint64(ch.hist.n) {
-		return nil, false
+	i := ch.hist.after(since.Offset)
+	return ch.hist.slice(i, ch.hist.n-i), true
+}
+
+// covers reports whether history holds every publication after since. A
+// position beyond top is foreign on a single node; with a broker it comes from
+// a node that read the shared stream a moment later, so nothing is missing.
+func (ch *channel) covers(since Position) bool {
+	if since.Epoch != ch.epoch || since.Offset < ch.hist.floor {
+		return false
 	}
-	return ch.hist.slice(ch.hist.n-int(gap), int(gap)), true
+	return since.Offset <= ch.top || ch.bus != nil
 }
 
 // fanout hands every loop with subscribers one batch of m. The shard must be
@@ -193,9 +212,9 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 	case len(c.subs) >= h.o.MaxChannelsPerClient:
 		return SubscribeResult{}, ErrTooManyChannels
 	}
-	sh, ch, now := h.lockChannel(channel)
-	if ch == nil {
-		ch = h.create(sh, channel, h.o.channelOptions(channel))
+	sh, ch, now, err := h.lockOrAttach(channel)
+	if err != nil {
+		return SubscribeResult{}, err
 	}
 	res := SubscribeResult{Position: ch.position()}
 	if since != nil {
@@ -217,6 +236,19 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 	c.subs[channel] = sub
 	h.subscriptions.Add(1)
 	return res, nil
+}
+
+// lockOrAttach returns the channel a subscriber joins, created if need be,
+// with its shard locked.
+func (h *Hub) lockOrAttach(name string) (*shard, *channel, time.Time, error) {
+	if h.o.Broker != nil {
+		return h.attachBus(name)
+	}
+	sh, ch, now := h.lockChannel(name)
+	if ch == nil {
+		ch = h.create(sh, name, h.o.channelOptions(name))
+	}
+	return sh, ch, now, nil
 }
 
 // Unsubscribe removes the connection from channel (with a leave event where
@@ -268,6 +300,9 @@ func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	}
 	if err := h.checkChannel(channel); err != nil {
 		return Position{}, err
+	}
+	if h.o.Broker != nil {
+		return h.publishBus(channel, p)
 	}
 	sh, ch, now := h.lockChannel(channel)
 	defer sh.mu.Unlock()
@@ -375,6 +410,10 @@ func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult
 		return HistoryResult{}, err
 	}
 	sh, ch, _ := h.lockChannel(channel)
+	if h.o.Broker != nil && (ch == nil || !ch.bus.synced) {
+		sh.mu.Unlock()
+		return h.historyFromBus(channel, since, limit)
+	}
 	defer sh.mu.Unlock()
 	if ch == nil {
 		if h.o.channelOptions(channel).HistorySize == 0 {
@@ -385,6 +424,12 @@ func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult
 	if ch.hist.size == 0 {
 		return HistoryResult{}, ErrHistoryDisabled
 	}
+	return ch.history(since, limit), nil
+}
+
+// history answers History from the channel's ring. The shard must be locked
+// (or ch private).
+func (ch *channel) history(since *Position, limit int) HistoryResult {
 	n := ch.hist.n
 	if limit <= 0 {
 		limit = n
@@ -394,14 +439,14 @@ func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult
 	case since == nil:
 		k := min(n, limit)
 		res.Publications = ch.hist.slice(n-k, k)
-	case since.Epoch == ch.epoch && since.Offset <= ch.top && ch.top-since.Offset <= uint64(n):
-		from := n - int(ch.top-since.Offset)
+	case ch.covers(*since):
+		from := ch.hist.after(since.Offset)
 		res.Publications = ch.hist.slice(from, min(n-from, limit))
 		res.Recovered = true
 	default:
 		res.Publications = ch.hist.slice(0, min(n, limit))
 	}
-	return res, nil
+	return res
 }
 
 // Sweep drops expired history and the channels left with neither subscribers

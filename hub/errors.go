@@ -41,6 +41,11 @@ var (
 	ErrPresenceDisabled = errors.New("hub: presence disabled for channel")
 	// ErrInvalidPosition: a position is not of the form "epoch:offset".
 	ErrInvalidPosition = errors.New("hub: invalid position")
+
+	// ErrBrokerUnavailable: the bus (Options.Broker) cannot be reached, so a
+	// publication was not accepted or a channel could not join the bus.
+	// Retrying later may succeed; an HTTP API answers 503.
+	ErrBrokerUnavailable = errors.New("hub: broker unavailable")
 )
 
 // Reasons passed to Deliverer.Evict.

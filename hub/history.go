@@ -3,15 +3,17 @@ package hub
 import "time"
 
 // history is a channel's ring of its latest publications. Every publication
-// with an offset passes through it, so the retained entries always carry the
-// consecutive offsets top-n+1 .. top: whether a gap can be filled is
-// arithmetic, not a search.
+// of the channel passes through it, so the retained entries are exactly the
+// channel's publications after floor, oldest first. On a single node their
+// offsets are consecutive; with a broker they are the bus's stream sequences,
+// increasing but sparse, so the ring is searched rather than indexed.
 type history struct {
-	size int           // capacity; 0: no history
-	ttl  time.Duration // 0: no expiry
-	buf  []*Prepared   // grows up to size as publications arrive
-	head int           // index of the oldest entry in buf
-	n    int           // entries retained
+	size  int           // capacity; 0: no history
+	ttl   time.Duration // 0: no expiry
+	buf   []*Prepared   // grows up to size as publications arrive
+	head  int           // index of the oldest entry in buf
+	n     int           // entries retained
+	floor uint64        // offset of the newest publication no longer retained
 }
 
 func (h *history) at(i int) *Prepared { return h.buf[(h.head+i)%len(h.buf)] }
@@ -19,6 +21,7 @@ func (h *history) at(i int) *Prepared { return h.buf[(h.head+i)%len(h.buf)] }
 // push retains m, dropping the oldest entry when full.
 func (h *history) push(m *Prepared) {
 	if h.size == 0 {
+		h.floor = m.Offset
 		return
 	}
 	switch {
@@ -35,6 +38,7 @@ func (h *history) push(m *Prepared) {
 		h.buf, h.head = append(nb, m), 0
 		h.n++
 	default:
+		h.floor = h.buf[h.head].Offset
 		h.buf[h.head] = m
 		h.head = (h.head + 1) % len(h.buf)
 	}
@@ -47,6 +51,7 @@ func (h *history) prune(now time.Time) {
 	}
 	cutoff := now.Add(-h.ttl).UnixMilli()
 	for h.n > 0 && h.buf[h.head].Time <= cutoff {
+		h.floor = h.buf[h.head].Offset
 		h.buf[h.head] = nil
 		h.head = (h.head + 1) % len(h.buf)
 		h.n--
@@ -67,4 +72,26 @@ func (h *history) slice(i, k int) []*Prepared {
 		out[j] = h.at(i + j)
 	}
 	return out
+}
+
+// after returns the index of the first retained entry with an offset above
+// off (n when there is none).
+func (h *history) after(off uint64) int {
+	lo, hi := 0, h.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if h.at(mid).Offset <= off {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// reset forgets every entry: the channel's publications up to floor are no
+// longer known.
+func (h *history) reset(floor uint64) {
+	clear(h.buf)
+	h.buf, h.head, h.n, h.floor = nil, 0, 0, floor
 }

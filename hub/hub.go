@@ -15,6 +15,7 @@ type Hub struct {
 	shards []shard
 	pools  []batchPool // one per loop
 	reg    registry
+	done   chan struct{} // closed by Shutdown: stops bus catch-ups
 
 	closed        atomic.Bool
 	channels      atomic.Int64
@@ -46,6 +47,7 @@ func New(o Options) (*Hub, error) {
 		seed:   maphash.MakeSeed(),
 		shards: make([]shard, o.Shards),
 		pools:  make([]batchPool, o.Loops),
+		done:   make(chan struct{}),
 		reg: registry{
 			byID:   make(map[string]*Client),
 			byUser: make(map[string]map[*Client]struct{}),
@@ -58,6 +60,9 @@ func New(o Options) (*Hub, error) {
 		var seed [32]byte
 		rand.Read(seed[:]) // never fails (crypto/rand.Read documents it)
 		sh.initEpochs(seed)
+	}
+	if o.Broker != nil {
+		o.Broker.OnReconnect(h.resyncBus)
 	}
 	return h, nil
 }
@@ -185,7 +190,9 @@ func (h *Hub) evict(c *Client, reason string) {
 // Shutdown refuses new connections and evicts every connected one (reason
 // ReasonShutdown). Publish and Subscribe fail with ErrShutdown afterwards.
 func (h *Hub) Shutdown() {
-	h.closed.Store(true)
+	if !h.closed.Swap(true) {
+		close(h.done)
+	}
 	r := &h.reg
 	r.mu.Lock()
 	r.closed = true

@@ -40,6 +40,14 @@ type Options struct {
 	Deliverer Deliverer // required
 	Encoder   Encoder   // required
 
+	// Broker joins this hub to the hubs of other nodes (see Broker). Default
+	// nil: the hub serves one node from memory. With a Broker, offsets and
+	// epochs come from the bus, Publish fails when the bus cannot take the
+	// publication, and a channel's history is the bus's (bounded on this node
+	// by the channel's HistorySize and HistoryTTL); join/leave events and
+	// Presence stay node-local.
+	Broker Broker
+
 	// HistorySize is how many publications each channel retains for recovery
 	// and History. Default 100; negative disables history.
 	HistorySize int
