@@ -27,6 +27,26 @@
 // a new random epoch, so a position from an older one is never taken as
 // recoverable.
 //
+// # Several nodes: the Broker seam
+//
+// With Options.Broker set (package broker/natsbroker is the NATS one), the bus
+// numbers publications instead of the hub: Publish hands the publication to
+// the bus and returns the bus's position, or an error wrapping
+// ErrBrokerUnavailable when the bus did not accept it. A node registers
+// interest in a channel on the bus while it has local subscribers; each
+// publication the bus delivers is encoded once per node and routed under the
+// shard lock through the same per-loop batches as on a single node. The
+// channel's ring is then a cache of the bus's stream: the first local
+// subscriber loads it (Broker.Read) before it is added, every delivery names
+// the channel's previous offset on the bus, and a delivery that does not
+// follow the last one routed (a lost delivery, a reconnection) parks the
+// channel's arrivals while it reads the gap back from the bus, so order and
+// exactly-once hold on every node. Bus offsets of one channel increase but
+// are sparse: recovery searches the ring and checks the ring's floor (the
+// newest publication it no longer holds) rather than counting. A channel
+// without local subscribers is forgotten (its history stays on the bus, and
+// History reads it there). Presence and join/leave events stay node-local.
+//
 // # Subscriber sets
 //
 // Each channel keeps one subscriber set per event loop, and each set hands
