@@ -339,3 +339,29 @@ func (h *Hub) historyFromBus(name string, since *Position, limit int) (HistoryRe
 	ch.hist.prune(h.o.Now())
 	return ch.history(since, limit), nil
 }
+
+// Counts yields every channel with local subscribers, with its subscriber
+// count and distinct named users (0 where presence is off): what a node
+// shares with the others (see natsbroker.Broker.SharePresence).
+func (h *Hub) Counts(yield func(channel string, clients, users int) bool) {
+	type count struct {
+		name           string
+		clients, users int
+	}
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		cs := make([]count, 0, len(sh.channels))
+		for _, ch := range sh.channels {
+			if ch.count > 0 {
+				cs = append(cs, count{ch.name, ch.count, len(ch.users)})
+			}
+		}
+		sh.mu.Unlock()
+		for _, c := range cs {
+			if !yield(c.name, c.clients, c.users) {
+				return
+			}
+		}
+	}
+}

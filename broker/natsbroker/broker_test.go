@@ -1,6 +1,7 @@
 package natsbroker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -266,5 +268,27 @@ func TestBusDownAndBack(t *testing.T) {
 	allReceived("after restart")
 	if want[len(want)-1].Epoch != want[0].Epoch {
 		t.Fatalf("epoch changed across a restart with the same store: %v, %v", want[0], want[len(want)-1])
+	}
+}
+
+// TestClusterPresence: each node shares its counts; any node sums them, per
+// channel.
+func TestClusterPresence(t *testing.T) {
+	nodes, _ := cluster(t, 3, natsbroker.Options{}, hub.Options{})
+	for i := range 7 {
+		nodes[i%3].connect(t, fmt.Sprintf("p%d", i), "lobby", nil)
+	}
+	nodes[0].connect(t, "other", "elsewhere", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, n := range nodes {
+		go func() { _ = n.broker.SharePresence(ctx, 50*time.Millisecond, n.hub.Counts) }()
+	}
+	waitFor(t, "7 clients in the lobby cluster-wide", func() bool {
+		c, u, err := nodes[1].broker.ClusterPresence("lobby")
+		return err == nil && c == 7 && u == 7
+	})
+	if c, _, _ := nodes[2].broker.ClusterPresence("elsewhere"); c != 1 {
+		t.Fatalf("elsewhere: %d clients, want 1", c)
 	}
 }
