@@ -6,7 +6,7 @@ FUZZTIME  ?= 30s
 STATICCHECK_VERSION := v0.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build run test test-deps lint fuzz bench clean
+.PHONY: all build run test test-deps lint fuzz bench bench-load bench-compare clean
 
 all: build
 
@@ -41,6 +41,14 @@ fuzz:
 ## bench: micro benchmarks with allocation counts
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench-load: the default load suite against a fresh rtd serve (JSON + HTML in bench-results/)
+bench-load: build
+	@bench/scripts/load.sh
+
+## bench-compare: one scenario against rtd and each peer in bench/peers, then the ratios
+bench-compare: build
+	@bench/scripts/compare.sh
 
 clean:
 	rm -rf bin

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -221,7 +222,13 @@ func rss() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-func (t *Tier) apiStats(w *server.ResponseWriter, _ *server.Request) {
+// apiStats answers the node totals. With ?gc=1 it first collects garbage
+// and returns freed memory to the OS, so rss_bytes shows what is live (for
+// measuring memory per connection; it pauses the process briefly).
+func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
+	if r.Query("gc") == "1" {
+		debug.FreeOSMemory()
+	}
 	st := t.Stats()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

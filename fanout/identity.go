@@ -1,7 +1,6 @@
 package fanout
 
 import (
-	"errors"
 	"net"
 	"strings"
 
@@ -61,9 +60,6 @@ func tokenOf(r *server.Request) string {
 	}
 	return ""
 }
-
-// errForbidden is a permission refusal.
-var errForbidden = errors.New("permission denied")
 
 // canSubscribe applies the token's claims and the namespace rules.
 func (t *Tier) canSubscribe(id *Identity, channel string) bool {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -86,7 +85,5 @@ func expectEOF(t testing.TB, br *bufio.Reader) {
 		t.Fatalf("expected the server to close, the connection stayed open")
 	}
 }
-
-func crlfLines(lines ...string) string { return strings.Join(lines, "\r\n") }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

@@ -67,7 +67,7 @@ func outbound(t *testing.T, sock *Socket) int {
 // policy acts. It checks the fast client got every message in order and the
 // slow one's user-space queue never passed the limit. It returns the send
 // error the slow socket ended with and the slow client's connection.
-func slowClientRun(t *testing.T, policy SlowClientPolicy) (error, net.Conn, *bufio.Reader, *Server) {
+func slowClientRun(t *testing.T, policy SlowClientPolicy) (net.Conn, *bufio.Reader, *Server, error) {
 	const limit = 256 << 10
 	setup, opened := feedRoute(WSOptions{MaxSendQueueBytes: limit, MaxMessageBytes: 1 << 20, SlowClientPolicy: policy, SlowClientGrace: 10 * time.Second})
 	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10}, setup)
@@ -132,11 +132,11 @@ func slowClientRun(t *testing.T, policy SlowClientPolicy) (error, net.Conn, *buf
 	if maxOut > limit {
 		t.Fatalf("slow client's outbound buffer reached %d bytes, limit %d", maxOut, limit)
 	}
-	return slowErr, slowConn, slowBr, s
+	return slowConn, slowBr, s, slowErr
 }
 
 func TestSlowClientErrorPolicy(t *testing.T) {
-	err, _, _, s := slowClientRun(t, SlowClientError)
+	_, _, s, err := slowClientRun(t, SlowClientError)
 	if !errors.Is(err, ErrSlowClient) {
 		t.Fatalf("send error %v, want ErrSlowClient", err)
 	}
@@ -146,7 +146,7 @@ func TestSlowClientErrorPolicy(t *testing.T) {
 }
 
 func TestSlowClientDropPolicy(t *testing.T) {
-	err, _, _, s := slowClientRun(t, SlowClientDrop)
+	_, _, s, err := slowClientRun(t, SlowClientDrop)
 	if !errors.Is(err, ErrDropped) {
 		t.Fatalf("send error %v, want ErrDropped", err)
 	}
@@ -156,7 +156,7 @@ func TestSlowClientDropPolicy(t *testing.T) {
 }
 
 func TestSlowClientClosePolicyDelivers1013(t *testing.T) {
-	err, c, br, _ := slowClientRun(t, SlowClientClose)
+	c, br, _, err := slowClientRun(t, SlowClientClose)
 	if !errors.Is(err, ErrSlowClient) {
 		t.Fatalf("send error %v, want ErrSlowClient", err)
 	}
