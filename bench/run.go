@@ -33,7 +33,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r := &Result{Scenario: cfg.Scenario, Config: cfg, Start: time.Now(), Conns: cfg.Conns}
 	r.Server.PID = cfg.PID
-	r.Server.StatsBefore = fetchStats(servers[0].base)
+	r.Server.StatsBefore = fetchStats(servers[0].base, true)
 	r.Server.BaseRSS = serverRSS(cfg.PID)
 	cpu0 := cpuTime()
 	d := &driver{cfg: &cfg, cs: cs, r: r, begin: time.Now()}
@@ -46,6 +46,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.ConnectRate = float64(p.Ready) / r.ConnectSeconds
+	if cfg.PID > 0 {
+		fetchStats(servers[0].base, true) // settle: collect garbage first
+	}
 	r.Server.ReadyRSS = serverRSS(cfg.PID)
 	if p.Ready > 0 && r.Server.ReadyRSS > 0 {
 		r.Server.PerConn = float64(r.Server.ReadyRSS-r.Server.BaseRSS) / float64(p.Ready)
@@ -89,7 +92,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.latency, r.handshake = part.Latency, part.Handshake
 	r.Latency, r.Handshake = summarize(&r.latency), summarize(&r.handshake)
 	r.Errors = part.Errors
-	r.Server.StatsAfter = fetchStats(servers[0].base)
+	r.Server.StatsAfter = fetchStats(servers[0].base, false)
 	r.Client.Procs = cfg.Procs
 	// A single process's fleet counted all of this process's CPU already;
 	// children count theirs and the parent adds its own (the publisher).
@@ -207,10 +210,16 @@ func serverRSS(pid int) int64 {
 	return rss
 }
 
-// fetchStats returns the server's /api/stats, or nil when it has none.
-func fetchStats(base string) map[string]any {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(base + "/api/stats")
+// fetchStats returns the server's /api/stats, or nil when it has none. With
+// gc the server first collects garbage and returns free memory to the OS
+// (?gc=1), so its RSS read next shows live memory only.
+func fetchStats(base string, gc bool) map[string]any {
+	c := http.Client{Timeout: 5 * time.Second}
+	url := base + "/api/stats"
+	if gc {
+		url += "?gc=1"
+	}
+	resp, err := c.Get(url)
 	if err != nil {
 		return nil
 	}

@@ -207,7 +207,7 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 	switch {
 	case !c.connected:
 		return SubscribeResult{}, ErrNotConnected
-	case c.subs[channel] != nil:
+	case c.subIndex(channel) >= 0:
 		return SubscribeResult{}, ErrAlreadySubscribed
 	case len(c.subs) >= h.o.MaxChannelsPerClient:
 		return SubscribeResult{}, ErrTooManyChannels
@@ -230,10 +230,7 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 		h.presenceEvent(ch, KindJoin, c, now)
 	}
 	sh.mu.Unlock()
-	if c.subs == nil {
-		c.subs = make(map[string]*subscription)
-	}
-	c.subs[channel] = sub
+	c.subs = append(c.subs, sub)
 	h.subscriptions.Add(1)
 	return res, nil
 }
@@ -258,13 +255,28 @@ func (h *Hub) Unsubscribe(s Subscriber, channel string) error {
 	now := h.o.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sub := c.subs[channel]
-	if sub == nil {
+	i := c.subIndex(channel)
+	if i < 0 {
 		return ErrNotSubscribed
 	}
-	h.unsubscribeLocked(c, channel, sub, now)
-	delete(c.subs, channel)
+	h.unsubscribeLocked(c, channel, c.subs[i], now)
+	last := len(c.subs) - 1
+	c.subs[i] = c.subs[last]
+	c.subs[last] = nil
+	c.subs = c.subs[:last]
 	return nil
+}
+
+// subIndex returns the index of c's subscription to channel in c.subs, or -1.
+// c.mu must be held. (A channel's name never changes, so reading it needs no
+// shard lock.)
+func (c *Client) subIndex(channel string) int {
+	for i, sub := range c.subs {
+		if sub.ch.name == channel {
+			return i
+		}
+	}
+	return -1
 }
 
 // unsubscribeLocked removes c's subscription sub to channel. c.mu must be held.

@@ -171,8 +171,8 @@ func (h *Hub) disconnect(c *Client) bool {
 	}
 	c.connected = false
 	now := h.o.Now()
-	for name, sub := range c.subs {
-		h.unsubscribeLocked(c, name, sub, now)
+	for _, sub := range c.subs {
+		h.unsubscribeLocked(c, sub.ch.name, sub, now)
 	}
 	c.subs = nil
 	h.reg.remove(c)

@@ -625,7 +625,7 @@ func TestStress(t *testing.T) {
 	for _, ch := range channels {
 		want := 0
 		for _, tc := range all {
-			if tc.c.subs[ch] != nil {
+			if tc.c.subIndex(ch) >= 0 {
 				want++
 			}
 		}

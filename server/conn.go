@@ -155,8 +155,8 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	s := l.s
 	s.metrics.HTTPRequests.Add(1)
-	r := Request{live: req, c: c}
-	rt, allow := s.router.match(req.Method, req.Path, &r.ps)
+	r := Request{live: req, c: c, ps: &l.params}
+	rt, allow := s.router.match(req.Method, req.Path, r.ps)
 	if rt == nil {
 		if len(allow) > 0 {
 			l.w.reset()

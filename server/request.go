@@ -33,7 +33,7 @@ func (e *HTTPError) Error() string { return strconv.Itoa(e.Status) + " " + e.Mes
 type Request struct {
 	live   *http1.Request // nil once detached
 	c      *conn          // the connection, while live: RemoteAddr is read from it on demand
-	ps     params
+	ps     *params        // the loop's route parameters, while live
 	remote string
 	user   string
 	value  any
@@ -177,7 +177,7 @@ func (r *Request) detach(keepHeaders bool) *Request {
 	d.method = string(r.live.Method)
 	d.path = string(r.live.Path)
 	d.rawQuery = string(r.live.RawQuery)
-	if r.ps.n > 0 {
+	if r.ps != nil && r.ps.n > 0 {
 		d.pnames = make([]string, r.ps.n)
 		d.pvals = make([]string, r.ps.n)
 		for i := 0; i < r.ps.n; i++ {

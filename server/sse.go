@@ -90,20 +90,18 @@ func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
 type Stream struct {
 	c           *conn
 	route       *sseRoute
-	id          string
 	lastEventID string
 	req         atomic.Pointer[Request]
 
-	hc    hub.Client
+	hc    hub.Client // hc.ID is the stream's ID
 	value atomic.Value
 
 	closing atomic.Bool
 	sendQueue
 
 	nextBeat int64
-	ctxMu    sync.Mutex
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctxMu    sync.Mutex   // guards ctx
+	ctx      *connContext // made by the first Context call; endedContext once closed
 }
 
 // sseConn is the connection-side name of a stream.
@@ -129,12 +127,12 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 			return gnet.Close
 		}
 	}
-	st := &Stream{c: c, route: rt.sse, id: strconv.FormatUint(s.nextID.Add(1), 36)}
+	st := &Stream{c: c, route: rt.sse}
 	st.lastEventID = string(r.live.Header("Last-Event-ID"))
 	if st.lastEventID == "" {
 		st.lastEventID = r.Query("lastEventId")
 	}
-	st.hc = hub.Client{ID: st.id, User: r.user, Loop: l.idx}
+	st.hc = hub.Client{ID: strconv.FormatUint(s.nextID.Add(1), 36), User: r.user, Loop: l.idx}
 	c.sse = st
 	if err := s.hub.Connect(c); err != nil {
 		c.sse = nil
@@ -241,14 +239,12 @@ func (l *loop) sseClosed(c *conn, _ error) {
 		st.route.h.OnClose(st)
 	}
 	st.ctxMu.Lock()
-	if st.cancel != nil {
-		st.cancel()
-	}
+	endContext(&st.ctx)
 	st.ctxMu.Unlock()
 }
 
 // ID returns the stream's server-unique ID.
-func (st *Stream) ID() string { return st.id }
+func (st *Stream) ID() string { return st.hc.ID }
 
 // LastEventID returns the id the client resumes from: the Last-Event-ID
 // header, or the lastEventId query parameter for clients that cannot set
@@ -273,13 +269,7 @@ func (st *Stream) Value() any {
 func (st *Stream) Context() context.Context {
 	st.ctxMu.Lock()
 	defer st.ctxMu.Unlock()
-	if st.ctx == nil {
-		st.ctx, st.cancel = context.WithCancel(context.Background())
-		if st.closing.Load() {
-			st.cancel()
-		}
-	}
-	return st.ctx
+	return lazyContext(&st.ctx)
 }
 
 // Send queues one event. It fails with sse.ErrInvalidID or

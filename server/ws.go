@@ -148,31 +148,79 @@ func (s *Server) WebSocket(pattern string, h WSHandler, o WSOptions) error {
 // Socket is one WebSocket connection. Its send methods and Close are safe
 // from any goroutine and never block; everything else is for the handler's
 // callbacks.
+//
+// Fields are ordered so that an idle socket fits a 288-byte allocation: it is
+// the largest per-connection cost rtd adds to gnet's own.
 type Socket struct {
-	c        *conn
-	route    *wsRoute
-	id       string
-	protocol string
-	deflate  bool
-	req      atomic.Pointer[Request]
-	reader   wsframe.Reader
+	c      *conn
+	route  *wsRoute
+	req    atomic.Pointer[Request]
+	reader wsframe.Reader
 
-	hc    hub.Client
+	hc    hub.Client // hc.ID is the socket's ID
 	value atomic.Value
 
 	// Read by senders on any goroutine.
-	closing atomic.Bool // a close frame is queued or the connection is gone
 	sendQueue
 
 	// Loop-only state.
 	lastRead    int64
 	nextPing    int64
-	closeCode   int
 	closeReason string
-	ctxMu       sync.Mutex // guards ctx, cancel and gone
-	ctx         context.Context
-	cancel      context.CancelFunc
-	gone        bool // the connection has closed
+
+	ctxMu sync.Mutex   // guards ctx
+	ctx   *connContext // made by the first Context call; endedContext once closed
+
+	closing   atomic.Bool // a close frame is queued or the connection is gone (any goroutine)
+	closeCode uint16      // loop-only
+	protocol  int8        // index of the subprotocol in route.opts.Protocols; -1 for none
+	deflate   bool
+}
+
+// connContext is a connection's context, made only when asked for.
+type connContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// endedContext stands for the context of every connection that closed
+// before anyone asked for one.
+var endedContext = func() *connContext {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return &connContext{ctx, cancel}
+}()
+
+// lazyContext returns *cc's context, making it on first use. The caller
+// holds the owner's lock.
+func lazyContext(cc **connContext) context.Context {
+	if *cc == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		*cc = &connContext{ctx, cancel}
+	}
+	return (*cc).ctx
+}
+
+// endContext cancels *cc's context, or marks it ended if none was made. The
+// caller holds the owner's lock.
+func endContext(cc **connContext) {
+	if *cc == nil {
+		*cc = endedContext
+		return
+	}
+	(*cc).cancel()
+}
+
+// protocolIndex returns the index of p in protocols, -1 for "" or none.
+func protocolIndex(protocols []string, p string) int8 {
+	if p != "" {
+		for i, q := range protocols {
+			if q == p {
+				return int8(i)
+			}
+		}
+	}
+	return -1
 }
 
 // upgradeWS validates an upgrade request, runs Authorize and switches the
@@ -202,11 +250,10 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	sock := &Socket{
 		c:        c,
 		route:    wr,
-		id:       strconv.FormatUint(s.nextID.Add(1), 36),
-		protocol: up.Protocol,
+		protocol: protocolIndex(wr.opts.Protocols, up.Protocol),
 		deflate:  up.Deflate,
 	}
-	sock.hc = hub.Client{ID: sock.id, User: r.user, Loop: l.idx}
+	sock.hc = hub.Client{ID: strconv.FormatUint(s.nextID.Add(1), 36), User: r.user, Loop: l.idx}
 	c.ws = sock
 	if err := s.hub.Connect(c); err != nil {
 		c.ws = nil
@@ -310,7 +357,7 @@ func (l *loop) onFrame(c *conn, ev wsframe.Event) {
 			return
 		}
 		sock.closing.Store(true)
-		sock.closeCode, sock.closeReason = code, reason
+		sock.closeCode, sock.closeReason = uint16(code), reason
 		reply := code
 		if code == int(ws.StatusNoStatusRcvd) {
 			reply = int(ws.StatusNormalClosure)
@@ -327,7 +374,7 @@ func (l *loop) onFrame(c *conn, ev wsframe.Event) {
 func (l *loop) failWS(c *conn, code int, reason string) {
 	sock := c.ws
 	if !sock.closing.Swap(true) {
-		sock.closeCode, sock.closeReason = code, reason
+		sock.closeCode, sock.closeReason = uint16(code), reason
 		l.queueClose(c, code, reason)
 	}
 	c.state = stateClosing
@@ -343,7 +390,7 @@ func (l *loop) startCloseWS(c *conn, code int, reason string, wait time.Duration
 	if c.state != stateWS || sock.closing.Swap(true) {
 		return
 	}
-	sock.closeCode, sock.closeReason = code, reason
+	sock.closeCode, sock.closeReason = uint16(code), reason
 	l.queueClose(c, code, reason)
 	c.deadline = l.s.now() + int64(wait)
 }
@@ -380,7 +427,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 	sock.closing.Store(true)
 	s := l.s
 	s.metrics.WSConnections.Add(-1)
-	code := sock.closeCode
+	code := int(sock.closeCode)
 	if code == 0 {
 		code = int(ws.StatusAbnormalClosure)
 	}
@@ -391,10 +438,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 		sock.route.h.OnClose(sock, code, sock.closeReason)
 	}
 	sock.ctxMu.Lock()
-	sock.gone = true
-	if sock.cancel != nil {
-		sock.cancel()
-	}
+	endContext(&sock.ctx)
 	sock.ctxMu.Unlock()
 }
 
@@ -409,10 +453,15 @@ func (sock *Socket) frameOf(m *hub.Prepared) []byte {
 }
 
 // ID returns the socket's server-unique ID.
-func (sock *Socket) ID() string { return sock.id }
+func (sock *Socket) ID() string { return sock.hc.ID }
 
 // Protocol returns the negotiated subprotocol ("" if none).
-func (sock *Socket) Protocol() string { return sock.protocol }
+func (sock *Socket) Protocol() string {
+	if sock.protocol < 0 {
+		return ""
+	}
+	return sock.route.opts.Protocols[sock.protocol]
+}
 
 // Compressed reports whether permessage-deflate was negotiated.
 func (sock *Socket) Compressed() bool { return sock.deflate }
@@ -439,13 +488,7 @@ func (sock *Socket) Value() any {
 func (sock *Socket) Context() context.Context {
 	sock.ctxMu.Lock()
 	defer sock.ctxMu.Unlock()
-	if sock.ctx == nil {
-		sock.ctx, sock.cancel = context.WithCancel(context.Background())
-		if sock.gone {
-			sock.cancel()
-		}
-	}
-	return sock.ctx
+	return lazyContext(&sock.ctx)
 }
 
 // SendText sends a text message.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -173,6 +174,9 @@ func (h *Hub) servePublish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hub) serveStats(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("gc") == "1" {
+		debug.FreeOSMemory() // as rtd does: RSS then shows what is live
+	}
 	h.mu.Lock()
 	channels := len(h.channels)
 	h.mu.Unlock()
