@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/rtd-project/rtd/hub"
 )
@@ -56,6 +57,16 @@ type Options struct {
 	Memory bool
 	// Timeout bounds every request to the bus. Default 2 s.
 	Timeout time.Duration
+	// RetryOnFailedConnect lets New return when NATS cannot be reached yet:
+	// the broker keeps connecting in the background and is unhealthy (every
+	// Publish and Subscribe fails) until it has connected and set up the
+	// stream. Without it New fails when NATS is away.
+	RetryOnFailedConnect bool
+	// OnHealth, when set, is called each time Healthy changes, with the
+	// reason when it turns false (a log line, say). It runs on a goroutine of
+	// the broker's with the broker's lock held: it must be quick and must
+	// not call the broker.
+	OnHealth func(healthy bool, reason error)
 }
 
 // Broker is a hub.Broker on NATS: publications are stored in one JetStream
@@ -65,16 +76,24 @@ type Broker struct {
 	o       Options
 	nc      *nats.Conn
 	js      jetstream.JetStream
+	node    string // this node's ID in the cluster view (presence, stats)
 	epoch   atomic.Pointer[string]
 	perSubj int64 // the stream's MaxMsgsPerSubject (-1: unlimited)
 
+	ready  atomic.Bool   // connected and the stream set up
+	kick   chan struct{} // (re)connected: set the stream up (capacity 1)
+	closed chan struct{}
+
 	mu        sync.Mutex
 	reconnect func()
+	reason    error // why the broker is not ready
+	closeOnce sync.Once
 }
 
 // New connects to NATS, creates or updates the stream and returns the broker.
-// The NATS server must be reachable now; afterwards the broker reconnects
-// for ever, and Publish fails while the bus is away.
+// Unless Options.RetryOnFailedConnect is set the NATS server must be
+// reachable now; afterwards the broker reconnects for ever, and Publish fails
+// while the bus is away.
 func New(o Options) (*Broker, error) {
 	if o.URL == "" {
 		return nil, fmt.Errorf("%w: URL is required", ErrInvalidOptions)
@@ -103,7 +122,14 @@ func New(o Options) (*Broker, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	b := &Broker{o: o, perSubj: int64(o.HistorySize)}
+	b := &Broker{
+		o:       o,
+		node:    nuid.Next(),
+		perSubj: int64(o.HistorySize),
+		kick:    make(chan struct{}, 1),
+		closed:  make(chan struct{}),
+		reason:  errConnecting,
+	}
 	opts := append([]nats.Option{nats.Name(o.Name)}, o.NATS...)
 	opts = append(opts,
 		nats.MaxReconnects(-1),
@@ -111,7 +137,12 @@ func New(o Options) (*Broker, error) {
 		// Nothing is buffered while the connection is down: a publication
 		// is either acknowledged by the stream or refused at once.
 		nats.ReconnectBufSize(-1),
-		nats.ReconnectHandler(b.reconnected),
+		nats.RetryOnFailedConnect(o.RetryOnFailedConnect),
+		// With RetryOnFailedConnect a first connection that comes late is
+		// reported to the ConnectHandler.
+		nats.ConnectHandler(func(*nats.Conn) { b.connected() }),
+		nats.ReconnectHandler(func(*nats.Conn) { b.connected() }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { b.disconnected(err) }),
 	)
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
@@ -122,11 +153,88 @@ func New(o Options) (*Broker, error) {
 		nc.Close()
 		return nil, err
 	}
-	if err := b.ensureStream(); err != nil {
-		nc.Close()
-		return nil, err
+	if nc.IsConnected() {
+		err := b.ensureStream()
+		if err != nil && !o.RetryOnFailedConnect {
+			nc.Close()
+			return nil, err
+		}
+		if err == nil {
+			b.setHealth(true, nil)
+		} else {
+			b.setHealth(false, err)
+			b.connected()
+		}
 	}
+	go b.keep()
 	return b, nil
+}
+
+var (
+	errConnecting   = errors.New("connecting to NATS")
+	errDisconnected = errors.New("disconnected from NATS")
+)
+
+// connected asks the keeper to set the stream up (again).
+func (b *Broker) connected() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (b *Broker) disconnected(err error) {
+	if err == nil {
+		err = errDisconnected
+	}
+	b.setHealth(false, fmt.Errorf("%w: %w", errDisconnected, err))
+}
+
+// keep sets the stream up after each (re)connection, retrying until it works
+// (a NATS server that restarts answers JetStream requests only once it has
+// recovered its streams), then lets the hub catch up.
+func (b *Broker) keep() {
+	for {
+		select {
+		case <-b.closed:
+			return
+		case <-b.kick:
+		}
+		backoff := 50 * time.Millisecond
+		for b.nc.IsConnected() {
+			err := b.ensureStream()
+			if err == nil {
+				b.setHealth(true, nil)
+				b.mu.Lock()
+				f := b.reconnect
+				b.mu.Unlock()
+				if f != nil {
+					f()
+				}
+				break
+			}
+			b.setHealth(false, err)
+			t := time.NewTimer(backoff)
+			select {
+			case <-b.closed:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(2*backoff, time.Second)
+		}
+	}
+}
+
+// setHealth records the broker's state and reports a change to OnHealth (in
+// order: under the lock).
+func (b *Broker) setHealth(ok bool, reason error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.reason = reason
+	if b.ready.Swap(ok) != ok && b.o.OnHealth != nil {
+		b.o.OnHealth(ok, reason)
+	}
 }
 
 // validToken reports whether s is one non-empty subject token without
@@ -178,22 +286,20 @@ func (b *Broker) setEpoch(info *jetstream.StreamInfo) string {
 	return e
 }
 
-// Epoch returns the stream's epoch as last seen.
-func (b *Broker) Epoch() string { return *b.epoch.Load() }
-
-func (b *Broker) reconnected(*nats.Conn) {
-	// The NATS server may have come back without the stream (a new store).
-	_ = b.ensureStream()
-	b.mu.Lock()
-	f := b.reconnect
-	b.mu.Unlock()
-	if f != nil {
-		f()
+// Epoch returns the stream's epoch as last seen ("" before the broker first
+// reached the stream).
+func (b *Broker) Epoch() string {
+	if e := b.epoch.Load(); e != nil {
+		return *e
 	}
+	return ""
 }
 
 // Close closes the NATS connection.
-func (b *Broker) Close() { b.nc.Close() }
+func (b *Broker) Close() {
+	b.closeOnce.Do(func() { close(b.closed) })
+	b.nc.Close()
+}
 
 // Subject returns the subject channel is stored on. Channel names are
 // base64url-encoded (no padding), so no name can add tokens, wildcards or
@@ -216,8 +322,26 @@ const (
 	hdrTime  = "Rtd-Time"
 )
 
-// Healthy implements hub.Broker: the connection to NATS is up.
-func (b *Broker) Healthy() bool { return b.nc.IsConnected() }
+// Healthy implements hub.Broker: the connection to NATS is up and the stream
+// is set up.
+func (b *Broker) Healthy() bool { return b.ready.Load() && b.nc.IsConnected() }
+
+// Status returns nil when the broker is healthy, or why it is not.
+func (b *Broker) Status() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !b.ready.Load() && b.reason != nil:
+		return b.reason
+	case !b.nc.IsConnected():
+		return fmt.Errorf("%w (%s)", errDisconnected, b.nc.Status())
+	}
+	return nil
+}
+
+// Node returns this broker's node ID: the name its shares of presence and
+// stats go under.
+func (b *Broker) Node() string { return b.node }
 
 // OnReconnect implements hub.Broker.
 func (b *Broker) OnReconnect(f func()) {
@@ -229,8 +353,8 @@ func (b *Broker) OnReconnect(f func()) {
 // Publish implements hub.Broker: the publication is stored in the stream,
 // and its position is the stream sequence the acknowledgement carries.
 func (b *Broker) Publish(channel string, p *hub.Publication) (hub.Position, error) {
-	if !b.nc.IsConnected() {
-		return hub.Position{}, fmt.Errorf("%w: %s", hub.ErrBrokerUnavailable, b.nc.Status())
+	if err := b.Status(); err != nil {
+		return hub.Position{}, fmt.Errorf("%w: %w", hub.ErrBrokerUnavailable, err)
 	}
 	m := nats.NewMsg(b.Subject(channel))
 	if p.Event != "" {
@@ -245,6 +369,13 @@ func (b *Broker) Publish(channel string, p *hub.Publication) (hub.Position, erro
 	defer cancel()
 	ack, err := b.js.PublishMsg(ctx, m, jetstream.WithExpectStream(b.o.Stream))
 	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+			// Connected, but JetStream is not answering (a NATS server
+			// still recovering its store): not ready until the stream is
+			// set up again.
+			b.setHealth(false, err)
+			b.connected()
+		}
 		return hub.Position{}, fmt.Errorf("%w: %w", hub.ErrBrokerUnavailable, err)
 	}
 	return hub.Position{Epoch: b.Epoch(), Offset: ack.Sequence}, nil
@@ -253,8 +384,8 @@ func (b *Broker) Publish(channel string, p *hub.Publication) (hub.Position, erro
 // Subscribe implements hub.Broker: a core NATS subscription to the channel's
 // republished subject, registered on the server before Subscribe returns.
 func (b *Broker) Subscribe(channel string, deliver func(hub.BrokerMessage)) (hub.BrokerSubscription, error) {
-	if !b.nc.IsConnected() {
-		return nil, fmt.Errorf("%w: %s", hub.ErrBrokerUnavailable, b.nc.Status())
+	if err := b.Status(); err != nil {
+		return nil, fmt.Errorf("%w: %w", hub.ErrBrokerUnavailable, err)
 	}
 	sub, err := b.nc.Subscribe(b.subject(".live.", channel), func(m *nats.Msg) {
 		bm, err := b.decodeLive(channel, m)

@@ -292,3 +292,103 @@ func TestClusterPresence(t *testing.T) {
 		t.Fatalf("elsewhere: %d clients, want 1", c)
 	}
 }
+
+// TestStartWithBusDown: with RetryOnFailedConnect a node starts while NATS is
+// away, is unhealthy (publishing fails, nothing is accepted) and reports why;
+// once NATS is up it sets the stream up and works.
+func TestStartWithBusDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	health := make(chan bool, 16)
+	b, err := natsbroker.New(natsbroker.Options{
+		URL:                  fmt.Sprintf("nats://127.0.0.1:%d", port),
+		RetryOnFailedConnect: true,
+		OnHealth:             func(ok bool, _ error) { health <- ok },
+	})
+	if err != nil {
+		t.Fatalf("New with NATS away: %v", err)
+	}
+	t.Cleanup(b.Close)
+	h, err := hub.New(hub.Options{Loops: 1, Deliverer: recorder{}, Encoder: recorder{}, Broker: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Shutdown)
+	if h.BrokerHealthy() || b.Status() == nil {
+		t.Fatalf("healthy before NATS is up (status %v)", b.Status())
+	}
+	if _, err := h.Publish("news", hub.Publication{Data: []byte(`1`)}); !errors.Is(err, hub.ErrBrokerUnavailable) {
+		t.Fatalf("publish with NATS away: %v", err)
+	}
+	if b.Epoch() != "" {
+		t.Fatalf("epoch %q before the stream was reached", b.Epoch())
+	}
+
+	startNATS(t, t.TempDir(), port)
+	select {
+	case ok := <-health:
+		if !ok {
+			t.Fatal("first health report is false")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("never became healthy: %v", b.Status())
+	}
+	if err := b.Status(); err != nil || !h.BrokerHealthy() {
+		t.Fatalf("status %v after the health report", err)
+	}
+	s := &sub{c: hub.Client{ID: "s"}}
+	if err := h.Connect(s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Subscribe(s, "news", nil); err != nil {
+		t.Fatal(err)
+	}
+	pos, err := h.Publish("news", hub.Publication{Data: []byte(`2`)})
+	if err != nil || pos.Offset != 1 || pos.Epoch != b.Epoch() {
+		t.Fatalf("publish: %v %v", pos, err)
+	}
+	waitFor(t, "the publication", func() bool { return len(s.received()) == 1 })
+}
+
+// TestSharedStatsAndStalePresence: nodes share their totals; a channel a node
+// no longer has subscribers for leaves its cluster counts at the next round,
+// not only when the key expires.
+func TestSharedStatsAndStalePresence(t *testing.T) {
+	nodes, _ := cluster(t, 2, natsbroker.Options{}, hub.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const every = 50 * time.Millisecond
+	for i, n := range nodes {
+		go func() { _ = n.broker.SharePresence(ctx, every, n.hub.Counts) }()
+		go func() { _ = n.broker.ShareStats(ctx, every, func() []byte { return fmt.Appendf(nil, "node %d", i) }) }()
+	}
+	waitFor(t, "both nodes' stats", func() bool {
+		m, err := nodes[0].broker.ClusterStats()
+		return err == nil && string(m[nodes[0].broker.Node()]) == "node 0" && string(m[nodes[1].broker.Node()]) == "node 1"
+	})
+	s, _ := nodes[1].connect(t, "x", "room", nil)
+	nodes[0].connect(t, "y", "room", nil)
+	waitFor(t, "2 in the room", func() bool {
+		c, _, err := nodes[0].broker.ClusterPresence("room")
+		return err == nil && c == 2
+	})
+	if err := nodes[1].hub.Unsubscribe(s, "room"); err != nil {
+		t.Fatal(err)
+	}
+	// The key's TTL is 3 intervals; the node deletes it within one.
+	deadline := time.Now().Add(3 * every)
+	for {
+		ns, err := nodes[0].broker.PresenceByNode("room")
+		if err == nil && len(ns) == 1 && ns[0].Node == nodes[0].broker.Node() && ns[0].Clients == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 1's share of the room is still there: %v %v", ns, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

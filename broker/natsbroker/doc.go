@@ -35,6 +35,17 @@
 // Publish returns an error wrapping hub.ErrBrokerUnavailable unless the
 // stream acknowledged the publication; nothing is buffered while the
 // connection is down. The connection reconnects for ever; on reconnection
-// interest is registered again and the hub reads back from the stream what
-// its channels missed.
+// interest is registered again, the stream is set up again (retried until the
+// NATS server answers JetStream requests) and the hub reads back from the
+// stream what its channels missed. Healthy is true only between the stream
+// being set up and the connection dropping; Status says why not, for a
+// readiness probe. With Options.RetryOnFailedConnect, New returns even when
+// NATS cannot be reached yet, and the broker is unhealthy until it is.
+//
+// # Cluster view
+//
+// SharePresence and ShareStats keep a node's per-channel counts and totals in
+// two JetStream key-value buckets (in memory, with a TTL of three share
+// intervals, so a dead node's figures expire); PresenceByNode,
+// ClusterPresence and ClusterStats read them back.
 package natsbroker

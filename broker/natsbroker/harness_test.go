@@ -10,32 +10,14 @@ import (
 
 	"github.com/rtd-project/rtd/broker/natsbroker"
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/internal/natstest"
 )
 
 // startNATS runs a NATS server with JetStream in the test binary, on a random
 // loopback port (or port, to restart one), storing in dir.
 func startNATS(t testing.TB, dir string, port int) *server.Server {
 	t.Helper()
-	if port == 0 {
-		port = -1
-	}
-	ns, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      port,
-		JetStream: true,
-		StoreDir:  dir,
-		NoLog:     true,
-		NoSigs:    true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("NATS server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns
+	return natstest.Start(t, dir, port)
 }
 
 // node is one rtd node in miniature: a hub on its own NATS connection, with a
