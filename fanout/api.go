@@ -3,6 +3,7 @@ package fanout
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -123,9 +124,19 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 			return
 		}
 	}
+	if !t.hub.BrokerHealthy() {
+		writeUnavailable(w, nil)
+		return
+	}
 	out := make([]position, 0, len(batch))
 	for _, p := range batch {
 		pos, err := t.hub.Publish(p.Channel, hub.Publication{Event: p.Event, ID: p.ID, Data: p.Data})
+		if errors.Is(err, hub.ErrBrokerUnavailable) {
+			// The bus refused it: nothing from here on was accepted, and
+			// the caller learns which publications before it were.
+			writeUnavailable(w, out)
+			return
+		}
 		if err != nil {
 			writeJSONError(w, 400, "channel "+strconv.Quote(p.Channel)+": "+err.Error())
 			return
@@ -140,15 +151,48 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 	writeJSON(w, map[string]any{"publications": out})
 }
 
+// writeUnavailable answers 503 when the bus cannot take publications, with
+// the positions of those of a batch it took before.
+func writeUnavailable(w *server.ResponseWriter, accepted []position) {
+	w.WriteHeader(503)
+	w.SetHeader("Content-Type", "application/json")
+	w.SetHeader("Retry-After", "1")
+	v := map[string]any{"error": "broker unavailable: nothing was published, retry later"}
+	if len(accepted) > 0 {
+		v["error"] = "broker unavailable: only the publications listed were published, retry the others later"
+		v["publications"] = accepted
+	}
+	b, _ := json.Marshal(v)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// apiPresence answers a channel's presence. With a cluster, clients and users
+// are counted over every node (this node's "list" and its own counts under
+// "node"); ?scope=node answers this node only.
 func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
-	p, err := t.hub.Presence(r.Param("channel"))
+	channel := r.Param("channel")
+	p, err := t.hub.Presence(channel)
 	if err != nil {
 		writeJSONError(w, 400, err.Error())
 		return
 	}
+	all := p
+	if t.clusterScope(r) {
+		if all, err = t.clusterPresence(channel, &p); err != nil {
+			writeJSONError(w, 503, err.Error())
+			return
+		}
+	}
 	w.SetHeader("Content-Type", "application/json")
-	b := append([]byte(`{"channel":`), strconv.Quote(r.Param("channel"))...)
-	b = appendPresence(b, &p)
+	b := append([]byte(`{"channel":`), strconv.Quote(channel)...)
+	b = appendPresence(b, &all)
+	if t.clusterScope(r) {
+		b = append(b, `,"node":{"clients":`...)
+		b = strconv.AppendInt(b, int64(p.Clients), 10)
+		b = append(b, `,"users":`...)
+		b = strconv.AppendInt(b, int64(p.Users), 10)
+		b = append(b, '}')
+	}
 	_, _ = w.Write(append(b, '}', '\n'))
 }
 
@@ -172,19 +216,31 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 
 // Stats are the node totals /api/stats reports.
 type Stats struct {
-	Connections    map[string]int64 `json:"connections"`
-	Channels       int              `json:"channels"`
-	Subscriptions  int              `json:"subscriptions"`
-	Users          int              `json:"users"`
-	Published      uint64           `json:"published"`
-	Deliveries     uint64           `json:"deliveries"`
-	MessagesIn     int64            `json:"messages_in"`
-	MessagesOut    int64            `json:"messages_out"`
-	Drops          int64            `json:"drops"`
-	SlowCloses     int64            `json:"slow_client_closes"`
-	AuthFailures   int64            `json:"auth_failures"`
-	HeapInUseBytes uint64           `json:"heap_inuse_bytes"`
-	RSSBytes       int64            `json:"rss_bytes"`
+	Totals
+	Channels       int    `json:"channels"`
+	Users          int    `json:"users"`
+	HeapInUseBytes uint64 `json:"heap_inuse_bytes"`
+
+	// With a cluster (Options.Cluster): this node's ID, and in /api/stats
+	// the totals over every node (or, when the bus cannot be reached,
+	// ClusterError).
+	Node         string        `json:"node,omitempty"`
+	Cluster      *ClusterStats `json:"cluster,omitempty"`
+	ClusterError string        `json:"cluster_error,omitempty"`
+}
+
+// Totals are the figures of Stats that add up over the nodes of a cluster.
+type Totals struct {
+	Connections   map[string]int64 `json:"connections"` // by transport, and "total"
+	Subscriptions int              `json:"subscriptions"`
+	Published     uint64           `json:"published"`
+	Deliveries    uint64           `json:"deliveries"`
+	MessagesIn    int64            `json:"messages_in"`
+	MessagesOut   int64            `json:"messages_out"`
+	Drops         int64            `json:"drops"`
+	SlowCloses    int64            `json:"slow_client_closes"`
+	AuthFailures  int64            `json:"auth_failures"`
+	RSSBytes      int64            `json:"rss_bytes"`
 }
 
 // Stats returns the node totals.
@@ -192,19 +248,29 @@ func (t *Tier) Stats() Stats {
 	m := t.srv.Metrics()
 	h := t.hub.Stats()
 	return Stats{
-		Connections:   map[string]int64{"ws": m.WSConnections.Load(), "sse": m.SSEConnections.Load(), "total": int64(t.srv.Conns())},
-		Channels:      h.Channels,
-		Subscriptions: h.Subscriptions,
-		Users:         h.Users,
-		Published:     h.Published,
-		Deliveries:    h.Deliveries,
-		MessagesIn:    m.WSMessagesIn.Load(),
-		MessagesOut:   m.WSMessagesOut.Load() + m.SSEEventsOut.Load(),
-		Drops:         m.SlowClientDropped.Load(),
-		SlowCloses:    m.SlowClientCloses.Load(),
-		AuthFailures:  t.authFailures.Load(),
-		RSSBytes:      rss(),
+		Totals: Totals{
+			Connections:   map[string]int64{"ws": m.WSConnections.Load(), "sse": m.SSEConnections.Load(), "total": int64(t.srv.Conns())},
+			Subscriptions: h.Subscriptions,
+			Published:     h.Published,
+			Deliveries:    h.Deliveries,
+			MessagesIn:    m.WSMessagesIn.Load(),
+			MessagesOut:   m.WSMessagesOut.Load() + m.SSEEventsOut.Load(),
+			Drops:         m.SlowClientDropped.Load(),
+			SlowCloses:    m.SlowClientCloses.Load(),
+			AuthFailures:  t.authFailures.Load(),
+			RSSBytes:      rss(),
+		},
+		Channels: h.Channels,
+		Users:    h.Users,
+		Node:     t.node(),
 	}
+}
+
+func (t *Tier) node() string {
+	if t.o.Cluster == nil {
+		return ""
+	}
+	return t.o.Cluster.Node()
 }
 
 // rss reads the process's resident set size from /proc/self/statm (0 where
@@ -224,7 +290,8 @@ func rss() int64 {
 
 // apiStats answers the node totals. With ?gc=1 it first collects garbage
 // and returns freed memory to the OS, so rss_bytes shows what is live (for
-// measuring memory per connection; it pauses the process briefly).
+// measuring memory per connection; it pauses the process briefly). With a
+// cluster it adds the totals over every node, unless ?scope=node.
 func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
 	if r.Query("gc") == "1" {
 		debug.FreeOSMemory()
@@ -233,6 +300,13 @@ func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapInUseBytes = ms.HeapInuse
+	if t.clusterScope(r) {
+		cs, err := t.clusterStats(&st)
+		if err != nil {
+			st.ClusterError = err.Error()
+		}
+		st.Cluster = cs
+	}
 	writeJSON(w, st)
 }
 

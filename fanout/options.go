@@ -37,6 +37,11 @@ type Options struct {
 	WS WSRouteOptions
 	// SSE options of the /sse route (heartbeat, retry, send queue, origins).
 	SSE SSERouteOptions
+
+	// Cluster, when the hub runs on a message bus (hub.Options.Broker),
+	// gives /api/presence and /api/stats the figures of the other nodes.
+	// Nil: node-local figures only.
+	Cluster Cluster
 }
 
 // WSRouteOptions are the /ws route settings an operator picks.

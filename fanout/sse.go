@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/rtd-project/rtd/hub"
@@ -55,6 +56,14 @@ func (t *Tier) sseOpen(st *server.Stream) {
 			since = last
 		}
 		res, err := st.Subscribe(ch, since)
+		if errors.Is(err, hub.ErrBrokerUnavailable) {
+			// The bus is away: end the stream, so that the client comes
+			// back (after the retry delay, with its Last-Event-ID) rather
+			// than wait on a channel it is not subscribed to.
+			_ = st.Send(sse.Event{Event: "error", Data: errorJSON(ch, err)})
+			_ = st.Close()
+			return
+		}
 		if err != nil {
 			_ = st.Send(sse.Event{Event: "error", Data: errorJSON(ch, err)})
 			continue

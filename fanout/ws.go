@@ -24,6 +24,7 @@ const (
 	CodeTokenInvalid       = 109
 	CodeInternal           = 110
 	CodeInvalidPosition    = 111
+	CodeBrokerUnavailable  = 112  // the cluster bus is down: nothing was published or subscribed; retry
 	closeTokenExpired      = 3000 // IANA "Unauthorized": the token expired and was not refreshed
 	closeTokenInvalid      = 3000
 	defaultHistoryLimit    = 100
@@ -218,6 +219,8 @@ func hubErr(err error, fields replyBody) replyBody {
 		return errReply(CodeUnavailable, "presence disabled for channel")
 	case errors.Is(err, hub.ErrInvalidPosition):
 		return errReply(CodeInvalidPosition, "invalid position")
+	case errors.Is(err, hub.ErrBrokerUnavailable):
+		return errReply(CodeBrokerUnavailable, "broker unavailable, retry later")
 	}
 	return errReply(CodeInternal, "internal error")
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +38,10 @@ type config struct {
 	JWTPublicKey    string        `yaml:"jwt-public-key"`
 	AllowAnonymous  bool          `yaml:"allow-anonymous"`
 	Broker          string        `yaml:"broker"`
+	BrokerCreds     string        `yaml:"broker-creds"`
+	BrokerTLSCA     string        `yaml:"broker-tls-ca"`
+	BrokerTLSCert   string        `yaml:"broker-tls-cert"`
+	BrokerTLSKey    string        `yaml:"broker-tls-key"`
 
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
@@ -65,7 +71,11 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret for connection tokens")
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "RS256/ES256 public key file (PEM or JWKS)")
 	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a token when a JWT key is set")
-	fs.StringVar(&c.Broker, "broker", "", "message bus URL (nats://host:port) for multi-node")
+	fs.StringVar(&c.Broker, "broker", "", "NATS URL(s) joining several nodes: nats://[user:pass@]host:port, comma-separated for a NATS cluster")
+	fs.StringVar(&c.BrokerCreds, "broker-creds", "", "NATS credentials file (user JWT and nkey seed)")
+	fs.StringVar(&c.BrokerTLSCA, "broker-tls-ca", "", "PEM CA file to verify the NATS server (implies TLS)")
+	fs.StringVar(&c.BrokerTLSCert, "broker-tls-cert", "", "PEM client certificate for NATS (with --broker-tls-key)")
+	fs.StringVar(&c.BrokerTLSKey, "broker-tls-key", "", "PEM client key for NATS")
 	return path
 }
 
@@ -172,6 +182,9 @@ func checkConfig(path string) error {
 			bad("jwt-public-key: %v", err)
 		}
 	}
+	for _, err := range c.checkBroker() {
+		bad("%v", err)
+	}
 	seen := map[string]bool{}
 	for i, ns := range c.Namespaces {
 		switch {
@@ -189,6 +202,63 @@ func checkConfig(path string) error {
 		seen[ns.Pattern] = true
 	}
 	return errors.Join(errs...)
+}
+
+// checkBroker checks the --broker options; each error starts with its key.
+func (c *config) checkBroker() []error {
+	var errs []error
+	if c.Broker != "" {
+		for _, raw := range strings.Split(c.Broker, ",") {
+			if err := checkBrokerURL(strings.TrimSpace(raw)); err != nil {
+				errs = append(errs, fmt.Errorf("broker %q: %v", raw, err))
+			}
+		}
+	}
+	files := []struct{ key, path string }{
+		{"broker-creds", c.BrokerCreds}, {"broker-tls-ca", c.BrokerTLSCA},
+		{"broker-tls-cert", c.BrokerTLSCert}, {"broker-tls-key", c.BrokerTLSKey},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if c.Broker == "" {
+			errs = append(errs, fmt.Errorf("%s is set but broker is not", f.key))
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %v", f.key, err))
+		}
+	}
+	if (c.BrokerTLSCert == "") != (c.BrokerTLSKey == "") {
+		errs = append(errs, errors.New("broker-tls-cert and broker-tls-key go together"))
+	}
+	return errs
+}
+
+// checkBrokerURL accepts what the NATS client does: nats://, tls://, ws:// or
+// wss:// with a host and port, or a bare host:port.
+func checkBrokerURL(raw string) error {
+	if !strings.Contains(raw, "://") {
+		raw = "nats://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "nats", "tls", "ws", "wss":
+	default:
+		return fmt.Errorf("scheme %q: want nats://, tls://, ws:// or wss://", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return errors.New("no host")
+	}
+	if u.Port() != "" {
+		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+			return fmt.Errorf("port %q", u.Port())
+		}
+	}
+	return nil
 }
 
 // keyLines maps the file's top-level keys, and each "namespaces[i]", to the

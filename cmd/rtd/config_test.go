@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/fanout"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -54,5 +56,50 @@ func TestConfigCheck(t *testing.T) {
 	}
 	if code := run([]string{"config", "check", "../../rtd.example.yaml"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") {
 		t.Fatalf("rtd config check on the example: exit %d, %q", code, out.String())
+	}
+}
+
+func TestConfigBroker(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "rtd.creds")
+	os.WriteFile(creds, []byte("creds"), 0o600)
+	file := filepath.Join(dir, "rtd.yaml")
+	os.WriteFile(file, []byte("broker: \"nats://a:4222, tls://b:4222,c:4222\"\nbroker-creds: "+creds+"\n"), 0o600)
+	if err := checkConfig(file); err != nil {
+		t.Fatalf("good broker config: %v", err)
+	}
+	os.WriteFile(file, []byte("broker: \"http://a:4222,nats://:4222\"\nbroker-tls-cert: "+creds+"\nbroker-tls-ca: /nonexistent\n"), 0o600)
+	err := checkConfig(file)
+	for _, want := range []string{
+		file + `:1: broker "http://a:4222": scheme "http"`,
+		`broker "nats://:4222": no host`,
+		"broker-tls-ca: stat /nonexistent",
+		"broker-tls-cert and broker-tls-key go together",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	os.WriteFile(file, []byte("broker-creds: "+creds+"\n"), 0o600)
+	if err := checkConfig(file); err == nil || !strings.Contains(err.Error(), "broker-creds is set but broker is not") {
+		t.Fatalf("creds without a broker: %v", err)
+	}
+}
+
+// TestStreamLimits: the stream keeps what the most generous namespace keeps.
+func TestStreamLimits(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  config
+		size int
+		ttl  time.Duration
+	}{
+		{config{}, 100, 5 * time.Minute},
+		{config{HistorySize: 10, HistoryTTL: time.Minute, Namespaces: []fanout.Namespace{{Pattern: "a:*", HistorySize: 500, HistoryTTL: time.Hour}, {Pattern: "b:*", HistorySize: -1}}}, 500, time.Hour},
+		{config{HistorySize: -1, HistoryTTL: -1}, 1, -1},
+		{config{HistoryTTL: -1, Namespaces: []fanout.Namespace{{Pattern: "a", HistoryTTL: time.Hour}}}, 100, -1},
+	} {
+		if size, ttl := streamLimits(&tc.cfg); size != tc.size || ttl != tc.ttl {
+			t.Errorf("%+v: %d %v, want %d %v", tc.cfg, size, ttl, tc.size, tc.ttl)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/rtd-project/rtd/auth"
+	"github.com/rtd-project/rtd/broker/natsbroker"
 	"github.com/rtd-project/rtd/fanout"
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
@@ -51,6 +53,18 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
 		},
 	}
+	hubOpts := hubOptions(cfg, &tierOpts)
+	brokerStatus := func() error { return nil }
+	var brk *natsbroker.Broker
+	if cfg.Broker != "" {
+		if brk, err = newBroker(cfg, &log); err != nil {
+			return err
+		}
+		defer brk.Close()
+		hubOpts.Broker = brk
+		tierOpts.Cluster = cluster{brk}
+		brokerStatus = brk.Status
+	}
 	srv, err := server.New(server.Options{
 		Addr:            cfg.Addr,
 		Loops:           cfg.Loops,
@@ -59,7 +73,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		IdleTimeout:     cfg.IdleTimeout,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          &log,
-		Hub:             hubOptions(cfg, &tierOpts),
+		Hub:             hubOpts,
 	})
 	if err != nil {
 		return err
@@ -69,7 +83,13 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return err
 	}
 	go tier.Run(ctx)
-	if err := mountHealth(srv); err != nil {
+	if brk != nil {
+		share(ctx, brk, srv.Hub(), func() []byte {
+			b, _ := json.Marshal(tier.Stats())
+			return b
+		})
+	}
+	if err := mountHealth(srv, brokerStatus); err != nil {
 		return err
 	}
 	if cfg.Echo {
@@ -126,8 +146,9 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 }
 
 // mountHealth registers /healthz (the process is up) and /readyz (it is
-// accepting work; false while draining).
-func mountHealth(srv *server.Server) error {
+// accepting work: 503 while draining, or while the cluster bus is
+// unavailable, with the reason in the body).
+func mountHealth(srv *server.Server, brokerStatus func() error) error {
 	if err := srv.HandleFunc("GET", "/healthz", func(w *server.ResponseWriter, _ *server.Request) {
 		_, _ = w.WriteString("ok\n")
 	}); err != nil {
@@ -137,6 +158,11 @@ func mountHealth(srv *server.Server) error {
 		if srv.Draining() {
 			w.WriteHeader(503)
 			_, _ = w.WriteString("draining\n")
+			return
+		}
+		if err := brokerStatus(); err != nil {
+			w.WriteHeader(503)
+			_, _ = w.WriteString("broker unavailable: " + err.Error() + "\n")
 			return
 		}
 		_, _ = w.WriteString("ready\n")
