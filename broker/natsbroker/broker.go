@@ -55,6 +55,10 @@ type Options struct {
 	// Memory keeps the stream in the NATS server's memory rather than on
 	// disk: history is lost when the NATS server restarts.
 	Memory bool
+	// Replicas is how many servers of a NATS cluster hold the stream and the
+	// presence buckets (at most 5). Default 1; 3 survives the loss of a NATS
+	// server.
+	Replicas int
 	// Timeout bounds every request to the bus. Default 2 s.
 	Timeout time.Duration
 	// RetryOnFailedConnect lets New return when NATS cannot be reached yet:
@@ -122,6 +126,10 @@ func New(o Options) (*Broker, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.Replicas > 5 || o.Replicas < 0 {
+		return nil, fmt.Errorf("%w: Replicas %d (1 to 5)", ErrInvalidOptions, o.Replicas)
+	}
+	o.Replicas = max(o.Replicas, 1)
 	b := &Broker{
 		o:       o,
 		node:    nuid.Next(),
@@ -265,6 +273,7 @@ func (b *Broker) ensureStream() error {
 		Discard:           jetstream.DiscardOld,
 		Storage:           jetstream.FileStorage,
 		AllowDirect:       true,
+		Replicas:          b.o.Replicas,
 		RePublish:         &jetstream.RePublish{Source: b.o.Prefix + ".ch.>", Destination: b.o.Prefix + ".live.>"},
 	}
 	if b.o.Memory {

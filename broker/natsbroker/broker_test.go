@@ -185,6 +185,9 @@ func TestSubjectsAreSafe(t *testing.T) {
 	if _, err := natsbroker.New(natsbroker.Options{URL: ns.ClientURL(), Prefix: "a.b"}); !errors.Is(err, natsbroker.ErrInvalidOptions) {
 		t.Fatalf("prefix with a dot: %v", err)
 	}
+	if _, err := natsbroker.New(natsbroker.Options{URL: ns.ClientURL(), Replicas: 6}); !errors.Is(err, natsbroker.ErrInvalidOptions) {
+		t.Fatalf("6 replicas: %v", err)
+	}
 }
 
 // TestBusDownAndBack: a node cut off from NATS catches up on what it missed;

@@ -132,9 +132,10 @@ func (b *Broker) bucket(ctx context.Context, name string, interval time.Duration
 	ctx, cancel := context.WithTimeout(ctx, b.o.Timeout)
 	defer cancel()
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  name,
-		TTL:     3 * interval,
-		Storage: jetstream.MemoryStorage,
+		Bucket:   name,
+		TTL:      3 * interval,
+		Storage:  jetstream.MemoryStorage,
+		Replicas: b.o.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", hub.ErrBrokerUnavailable, err)

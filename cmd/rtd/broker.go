@@ -44,6 +44,7 @@ func newBroker(cfg *config, log *zerolog.Logger) (*natsbroker.Broker, error) {
 		NATS:                 opts,
 		HistorySize:          size,
 		HistoryTTL:           ttl,
+		Replicas:             cfg.BrokerReplicas,
 		RetryOnFailedConnect: true,
 		OnHealth: func(ok bool, reason error) {
 			if ok {

@@ -42,6 +42,7 @@ type config struct {
 	BrokerTLSCA     string        `yaml:"broker-tls-ca"`
 	BrokerTLSCert   string        `yaml:"broker-tls-cert"`
 	BrokerTLSKey    string        `yaml:"broker-tls-key"`
+	BrokerReplicas  int           `yaml:"broker-replicas"`
 
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
@@ -76,6 +77,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.BrokerTLSCA, "broker-tls-ca", "", "PEM CA file to verify the NATS server (implies TLS)")
 	fs.StringVar(&c.BrokerTLSCert, "broker-tls-cert", "", "PEM client certificate for NATS (with --broker-tls-key)")
 	fs.StringVar(&c.BrokerTLSKey, "broker-tls-key", "", "PEM client key for NATS")
+	fs.IntVar(&c.BrokerReplicas, "broker-replicas", 1, "NATS servers holding the history stream (1 to 5; 3 in a NATS cluster)")
 	return path
 }
 
@@ -228,6 +230,9 @@ func (c *config) checkBroker() []error {
 		if _, err := os.Stat(f.path); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %v", f.key, err))
 		}
+	}
+	if c.BrokerReplicas < 0 || c.BrokerReplicas > 5 {
+		errs = append(errs, fmt.Errorf("broker-replicas %d: want 1 to 5", c.BrokerReplicas))
 	}
 	if (c.BrokerTLSCert == "") != (c.BrokerTLSKey == "") {
 		errs = append(errs, errors.New("broker-tls-cert and broker-tls-key go together"))

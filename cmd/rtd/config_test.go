@@ -68,13 +68,14 @@ func TestConfigBroker(t *testing.T) {
 	if err := checkConfig(file); err != nil {
 		t.Fatalf("good broker config: %v", err)
 	}
-	os.WriteFile(file, []byte("broker: \"http://a:4222,nats://:4222\"\nbroker-tls-cert: "+creds+"\nbroker-tls-ca: /nonexistent\n"), 0o600)
+	os.WriteFile(file, []byte("broker: \"http://a:4222,nats://:4222\"\nbroker-tls-cert: "+creds+"\nbroker-tls-ca: /nonexistent\nbroker-replicas: 7\n"), 0o600)
 	err := checkConfig(file)
 	for _, want := range []string{
 		file + `:1: broker "http://a:4222": scheme "http"`,
 		`broker "nats://:4222": no host`,
 		"broker-tls-ca: stat /nonexistent",
 		"broker-tls-cert and broker-tls-key go together",
+		file + ":4: broker-replicas 7: want 1 to 5",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
