@@ -2,6 +2,7 @@ package server
 
 import (
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -20,8 +21,10 @@ type Options struct {
 	Loops int
 
 	// MaxConns caps concurrent connections; connections beyond it are closed
-	// as soon as they are accepted. Default 19,000: this machine class allows
-	// 20,000 open files per process and the server needs a few for itself.
+	// as soon as they are accepted. Default: the process's open-files limit
+	// (RLIMIT_NOFILE) less 100 descriptors the server keeps for itself
+	// (listener, epoll and event fds, logs, a broker connection); 19,900
+	// under the common limit of 20,000.
 	MaxConns int
 
 	// HeaderTimeout bounds the time from the first byte of a request to the
@@ -59,7 +62,6 @@ type Options struct {
 
 const (
 	defaultAddr            = ":8080"
-	defaultMaxConns        = 19000
 	defaultHeaderTimeout   = 10 * time.Second
 	defaultIdleTimeout     = 60 * time.Second
 	defaultShutdownTimeout = 10 * time.Second
@@ -74,7 +76,7 @@ func (o Options) withDefaults() Options {
 		o.Loops = runtime.NumCPU()
 	}
 	if o.MaxConns <= 0 {
-		o.MaxConns = defaultMaxConns
+		o.MaxConns = defaultMaxConns()
 	}
 	if o.HeaderTimeout <= 0 {
 		o.HeaderTimeout = defaultHeaderTimeout
@@ -90,4 +92,18 @@ func (o Options) withDefaults() Options {
 		o.Logger = &l
 	}
 	return o
+}
+
+// reservedFDs are the descriptors the default MaxConns leaves for the server
+// itself.
+const reservedFDs = 100
+
+// defaultMaxConns derives the connection cap from the open-files limit, so
+// that accept never fails with EMFILE at the cap.
+func defaultMaxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur <= 2*reservedFDs {
+		return 1000
+	}
+	return int(min(lim.Cur, 1<<24) - reservedFDs)
 }
