@@ -30,14 +30,15 @@ type Tier struct {
 //	GET  /ws                       WebSocket, JSON channel protocol
 //	GET  /sse?channel=A&channel=B  SSE stream of channels
 //	POST /api/publish              publish one publication or a batch
-//	GET  /api/presence/:channel    connections and users of a channel
+//	GET  /api/presence/:channel    connections and users of a channel (cluster-wide with o.Cluster)
 //	GET  /api/history/:channel     retained publications (?since=&limit=)
-//	GET  /api/stats                node totals
+//	GET  /api/stats                node totals (and cluster totals with o.Cluster)
 //	POST /api/disconnect           {"user":…} or {"client":…}
 //	GET  /metrics                  Prometheus text format
 //
 // Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
-// srv so namespaces reach the hub.
+// srv so namespaces reach the hub. When the hub has a Broker, publishing
+// answers 503 (the API) or error 112 (/ws) while the bus cannot take it.
 func Mount(srv *server.Server, o Options) (*Tier, error) {
 	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session)}
 	err := srv.WebSocket("/ws", server.WSHandler{
