@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The default load suite (make bench-load): each scenario against a fresh
 # `rtd serve --echo`, writing OUT/SCENARIO.json and OUT/SCENARIO.html. About
-# 2.5 minutes on a 2-core machine.
+# 1.5 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/scripts/lib.sh
