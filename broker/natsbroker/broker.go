@@ -192,10 +192,12 @@ func (b *Broker) connected() {
 }
 
 func (b *Broker) disconnected(err error) {
-	if err == nil {
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errDisconnected, err)
+	} else {
 		err = errDisconnected
 	}
-	b.setHealth(false, fmt.Errorf("%w: %w", errDisconnected, err))
+	b.setHealth(false, err)
 }
 
 // keep sets the stream up after each (re)connection, retrying until it works
