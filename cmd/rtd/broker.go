@@ -26,7 +26,17 @@ func newBroker(cfg *config, log *zerolog.Logger) (*natsbroker.Broker, error) {
 	if errs := cfg.checkBroker(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	var opts []nats.Option
+	opts := []nats.Option{
+		// Asynchronous errors (permissions, a slow subscription, a write
+		// that failed) go to the log rather than raw to stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			ev := log.Warn().Err(err)
+			if sub != nil {
+				ev = ev.Str("subject", sub.Subject)
+			}
+			ev.Msg("broker error")
+		}),
+	}
 	if cfg.BrokerCreds != "" {
 		opts = append(opts, nats.UserCredentials(cfg.BrokerCreds))
 	}
