@@ -168,7 +168,7 @@ func (h *Hub) presenceEvent(ch *channel, kind Kind, c *Client, now time.Time) {
 		Channel: ch.name,
 		Epoch:   ch.epoch,
 		Kind:    kind,
-		Info:    c.info,
+		Info:    c.clientInfo(), // its own: a Client may connect again with other fields
 		Time:    now.UnixMilli(),
 	}}
 	h.o.Encoder.Encode(m)
@@ -361,7 +361,7 @@ func (h *Hub) Presence(channel string) (Presence, error) {
 	p := Presence{Clients: ch.count, Users: len(ch.users)}
 	p.List = make([]ClientInfo, 0, min(ch.count, h.o.MaxPresenceList))
 	for _, c := range ch.clients(h.o.MaxPresenceList) {
-		p.List = append(p.List, *c.info)
+		p.List = append(p.List, *c.clientInfo())
 	}
 	return p, nil
 }

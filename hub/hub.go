@@ -83,7 +83,6 @@ func (h *Hub) Connect(s Subscriber) error {
 		return ErrAlreadyConnected
 	}
 	c.s = s
-	c.info = &ClientInfo{Client: c.ID, User: c.User, Info: c.Info} // new each time: events keep the old one
 	victim, err := h.register(c)
 	if err != nil {
 		c.mu.Unlock()

@@ -61,7 +61,6 @@ type Client struct {
 	Info []byte // optional application data shown in presence and join/leave; read-only
 
 	s    Subscriber
-	info *ClientInfo // built at Connect, shared read-only by presence and join/leave events
 
 	mu   sync.Mutex      // guards connected and subs; taken before any shard or registry lock
 	subs []*subscription // a few, usually: a slice costs 8 bytes each where a map costs hundreds
@@ -150,3 +149,10 @@ func (p *batchPool) put(b *Batch) {
 
 // Subscriber returns the connection c belongs to (nil before Connect).
 func (c *Client) Subscriber() Subscriber { return c.s }
+
+// clientInfo describes c for presence lists and join/leave events. It is
+// built when asked for rather than kept per connection: most connections are
+// never listed.
+func (c *Client) clientInfo() *ClientInfo {
+	return &ClientInfo{Client: c.ID, User: c.User, Info: c.Info}
+}

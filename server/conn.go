@@ -155,8 +155,10 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	s := l.s
 	s.metrics.HTTPRequests.Add(1)
-	r := Request{live: req, c: c, ps: &l.params}
-	rt, allow := s.router.match(req.Method, req.Path, r.ps)
+	live := &l.live
+	live.Request, live.c = req, c
+	r := Request{live: live}
+	rt, allow := s.router.match(req.Method, req.Path, &live.ps)
 	if rt == nil {
 		if len(allow) > 0 {
 			l.w.reset()

@@ -24,10 +24,10 @@ type loop struct {
 	conns []*conn // every open connection of the loop, for timers and shutdown
 
 	// scratch reused by every request on this loop
-	req    http1.Request
-	params params
-	w      ResponseWriter
-	wbuf   []byte
+	req  http1.Request
+	live liveRequest // what the Request being handled reads
+	w    ResponseWriter
+	wbuf []byte
 
 	// inbox: work handed to the loop by other goroutines (hub batches, sends
 	// from foreign goroutines). One drain task at a time is scheduled.

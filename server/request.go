@@ -31,17 +31,25 @@ func (e *HTTPError) Error() string { return strconv.Itoa(e.Status) + " " + e.Mes
 // remote address and user, plus the headers when the route asked to keep them
 // (KeepHeaders), so that idle connections stay small.
 type Request struct {
-	live   *http1.Request // nil once detached
-	c      *conn          // the connection, while live: RemoteAddr is read from it on demand
-	ps     *params        // the loop's route parameters, while live
+	live   *liveRequest // the loop's request being handled; nil once detached
 	remote string
 	user   string
 	value  any
 
 	// detached copies
 	method, path, rawQuery string
-	pnames, pvals          []string
-	head                   []byte // "Name: value\r\n" lines
+	params                 []string // name, value, name, value, …
+	head                   []byte   // "Name: value\r\n" lines
+}
+
+// liveRequest is what a Request reads while it is handled: the parsed
+// request, its connection (RemoteAddr is read from it on demand) and the route
+// parameters. Each loop has one, reused by every request it handles, so a
+// detached Request carries none of it.
+type liveRequest struct {
+	*http1.Request
+	c  *conn
+	ps params
 }
 
 // Method returns the request method ("GET", "POST", …).
@@ -71,12 +79,12 @@ func (r *Request) RawQuery() string {
 // Param returns the value of a :name or *name segment of the route pattern.
 func (r *Request) Param(name string) string {
 	if r.live != nil {
-		v, _ := r.ps.get(name)
+		v, _ := r.live.ps.get(name)
 		return string(v)
 	}
-	for i, n := range r.pnames {
-		if n == name {
-			return r.pvals[i]
+	for i := 0; i+1 < len(r.params); i += 2 {
+		if r.params[i] == name {
+			return r.params[i+1]
 		}
 	}
 	return ""
@@ -142,8 +150,8 @@ func (r *Request) Body() []byte {
 
 // RemoteAddr returns the peer's address, "ip:port".
 func (r *Request) RemoteAddr() string {
-	if r.remote == "" && r.c != nil {
-		if a := r.c.gc.RemoteAddr(); a != nil {
+	if r.remote == "" && r.live != nil {
+		if a := r.live.c.gc.RemoteAddr(); a != nil {
 			r.remote = a.String()
 		}
 	}
@@ -171,17 +179,15 @@ func (r *Request) detach(keepHeaders bool) *Request {
 	d := &Request{remote: r.RemoteAddr(), user: r.user, value: r.value}
 	if r.live == nil {
 		*d = *r
-		d.c = nil
 		return d
 	}
-	d.method = string(r.live.Method)
+	d.method = methodString(r.live.Method)
 	d.path = string(r.live.Path)
 	d.rawQuery = string(r.live.RawQuery)
-	if r.ps != nil && r.ps.n > 0 {
-		d.pnames = make([]string, r.ps.n)
-		d.pvals = make([]string, r.ps.n)
-		for i := 0; i < r.ps.n; i++ {
-			d.pnames[i], d.pvals[i] = r.ps.names[i], string(r.ps.vals[i])
+	if ps := &r.live.ps; ps.n > 0 {
+		d.params = make([]string, 0, 2*ps.n)
+		for i := 0; i < ps.n; i++ {
+			d.params = append(d.params, ps.names[i], string(ps.vals[i]))
 		}
 	}
 	if keepHeaders {
@@ -271,4 +277,18 @@ func (w *ResponseWriter) appendTo(dst []byte, head, keepAlive bool) []byte {
 		dst = append(dst, w.body...)
 	}
 	return dst
+}
+
+// methodString returns m as a string without allocating for the common
+// methods.
+func methodString(m []byte) string {
+	switch string(m) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	}
+	return string(m)
 }

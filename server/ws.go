@@ -228,7 +228,7 @@ func protocolIndex(protocols []string, p string) int8 {
 func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	s := l.s
 	wr := rt.ws
-	req := r.live
+	req := r.live.Request
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
 	if err != nil {
 		s.metrics.WSUpgradesReject.Add(1)
