@@ -60,7 +60,7 @@ type Client struct {
 	Loop int    // index of the event loop that owns the connection
 	Info []byte // optional application data shown in presence and join/leave; read-only
 
-	s    Subscriber
+	s Subscriber
 
 	mu   sync.Mutex      // guards connected and subs; taken before any shard or registry lock
 	subs []*subscription // a few, usually: a slice costs 8 bytes each where a map costs hundreds
