@@ -14,15 +14,56 @@ func sampleResult() *Result {
 	return r
 }
 
-func TestWriteHTMLHasTheSeries(t *testing.T) {
+func renderHTML(t *testing.T) string {
+	t.Helper()
 	var b bytes.Buffer
 	if err := sampleResult().WriteHTML(&b); err != nil {
 		t.Fatal(err)
 	}
-	html := b.String()
-	for _, want := range []string{"<html", "Latency per interval", `"p99.9"`, "Deliveries per second", "server RSS", "1.25", "echarts"} {
+	return b.String()
+}
+
+func TestWriteHTMLHasTheSeries(t *testing.T) {
+	html := renderHTML(t)
+	for _, want := range []string{"<html",
+		"Latency per interval", `"p99.9"`, `{"value":1.25}`,
+		"Deliveries per second", `"delivered/s"`, `{"value":25}`,
+		"Memory", `"server RSS"`, `{"value":3}`, // 3 MiB
+		"Open connections", `"ready"`, `{"value":10}`,
+	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+	// One container and one echarts.init per chart.
+	if n, m := strings.Count(html, `<div class="item" id=`), strings.Count(html, "= echarts.init("); n != 4 || m != 4 {
+		t.Errorf("%d chart containers and %d echarts.init calls, want 4 and 4", n, m)
+	}
+}
+
+func TestWriteHTMLIsSelfContained(t *testing.T) {
+	if !strings.Contains(echartsJS, `version="5.4.3"`) {
+		t.Errorf("embedded script is not ECharts 5.4.3 (update assets/README.md and this test together)")
+	}
+	// A "</script" in the script would end the inline element early.
+	if strings.Contains(strings.ToLower(echartsJS), "</script") {
+		t.Fatal("embedded script cannot be inlined verbatim")
+	}
+	html := renderHTML(t)
+	if !strings.Contains(html, "<script>\n"+echartsJS+"\n</script>") || strings.Contains(html, echartsSlot) {
+		t.Error("report lacks the inlined ECharts script")
+	}
+	// Outside the inlined script nothing may point anywhere: no src or href
+	// at all, so no http(s), protocol-relative or file reference.
+	rest := strings.ToLower(strings.Replace(html, echartsJS, "", 1))
+	for _, bad := range []string{"src=", "href=", "@import", "url("} {
+		if i := strings.Index(rest, bad); i >= 0 {
+			t.Errorf("report references an external resource: %q", rest[max(0, i-40):min(len(rest), i+80)])
+		}
+	}
+	for _, bad := range []string{`src="http`, `href="http`} {
+		if strings.Contains(strings.ToLower(html), bad) {
+			t.Errorf("report contains %s", bad)
 		}
 	}
 }
