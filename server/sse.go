@@ -94,7 +94,7 @@ type Stream struct {
 	req         atomic.Pointer[Request]
 
 	hc    hub.Client // hc.ID is the stream's ID
-	value atomic.Value
+	value atomic.Pointer[any]
 
 	closing atomic.Bool
 	sendQueue
@@ -259,7 +259,7 @@ func (st *Stream) SetValue(v any) { st.value.Store(&v) }
 
 // Value returns what SetValue stored, or nil.
 func (st *Stream) Value() any {
-	if p, ok := st.value.Load().(*any); ok {
+	if p := st.value.Load(); p != nil {
 		return *p
 	}
 	return nil

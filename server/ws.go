@@ -158,7 +158,7 @@ type Socket struct {
 	reader wsframe.Reader
 
 	hc    hub.Client // hc.ID is the socket's ID
-	value atomic.Value
+	value atomic.Pointer[any]
 
 	// Read by senders on any goroutine.
 	sendQueue
@@ -478,7 +478,7 @@ func (sock *Socket) SetValue(v any) { sock.value.Store(&v) }
 
 // Value returns what SetValue stored, or nil.
 func (sock *Socket) Value() any {
-	if p, ok := sock.value.Load().(*any); ok {
+	if p := sock.value.Load(); p != nil {
 		return *p
 	}
 	return nil
