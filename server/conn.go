@@ -17,15 +17,17 @@ const (
 	stateHTTP    connState = iota // reading requests
 	stateWS                       // upgraded to WebSocket
 	stateSSE                      // streaming an event-stream response
+	stateAwait                    // a deferred response is being made off the loop
 	stateClosing                  // a close is under way; input is ignored
 	stateClosed                   // OnClose ran
 )
 
 // connection flags
 const (
-	flagHeadPending     uint8 = 1 << iota // bytes of an unfinished request are buffered
-	flagSent100                           // "100 Continue" sent for the current request
-	flagCloseAfterFlush                   // close once the pending writes are out
+	flagHeadPending        uint8 = 1 << iota // bytes of an unfinished request are buffered
+	flagSent100                              // "100 Continue" sent for the current request
+	flagCloseAfterFlush                      // close once the pending writes are out
+	flagCloseAfterResponse                   // close once the deferred response is written
 )
 
 // conn is one accepted connection. It is touched only on its loop, except
@@ -86,6 +88,12 @@ func (l *loop) traffic(c *conn) gnet.Action {
 		act = l.serveHTTP(c)
 	case stateWS:
 		act = l.serveWS(c)
+	case stateAwait:
+		// Pipelined requests wait in the input buffer for the deferred
+		// response, up to one request's worth.
+		if c.gc.InboundBuffered() > l.s.maxAwaitInput() {
+			act = gnet.Close
+		}
 	default:
 		// SSE clients and closing connections have nothing to say: drop
 		// what they send so it is never buffered.
@@ -132,6 +140,9 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 		keep := req.KeepAlive && !s.draining.Load()
 		a := l.dispatch(c, req, keep)
 		_, _ = c.gc.Discard(n)
+		if c.state == stateAwait {
+			break // what follows waits for the deferred response
+		}
 		if a != gnet.None || !keep {
 			act = gnet.Close
 			break
@@ -179,6 +190,11 @@ func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	}
 	l.w.reset()
 	rt.handler(&l.w, &r)
+	if fn := l.w.deferred; fn != nil {
+		l.w.deferred = nil
+		l.deferResponse(c, fn, string(req.Method) == "HEAD", keep)
+		return gnet.None
+	}
 	l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
 	return gnet.None
 }

@@ -62,9 +62,10 @@ type inboxItem struct {
 type inboxOp uint8
 
 const (
-	opBatch inboxOp = iota
-	opSend          // queue buf on c
-	opClose         // close c with code and reason
+	opBatch    inboxOp = iota
+	opSend             // queue buf on c
+	opClose            // close c with code and reason
+	opResponse         // write the deferred response buf on c
 )
 
 func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
@@ -141,6 +142,8 @@ func (l *loop) handle(it *inboxItem) {
 		l.count(c, len(it.buf.B))
 	case opClose:
 		l.closeConn(it.c, it.code, it.reason)
+	case opResponse:
+		l.respond(it.c, it.buf)
 	}
 }
 

@@ -218,6 +218,8 @@ type ResponseWriter struct {
 	header []byte
 	body   []byte
 	ctype  bool
+
+	deferred func(*ResponseWriter) // set by Defer
 }
 
 func (w *ResponseWriter) reset() {
@@ -225,6 +227,7 @@ func (w *ResponseWriter) reset() {
 	w.header = w.header[:0]
 	w.body = w.body[:0]
 	w.ctype = false
+	w.deferred = nil
 }
 
 // SetHeader adds a response header. Names and values containing CR, LF or
