@@ -128,6 +128,12 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 		writeUnavailable(w, nil)
 		return
 	}
+	// batch holds copies (json.Unmarshal), so it outlives the request.
+	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) { t.publishBatch(w, batch, single) })
+}
+
+// publishBatch publishes batch in order and answers the positions.
+func (t *Tier) publishBatch(w *server.ResponseWriter, batch []apiPublication, single bool) {
 	out := make([]position, 0, len(batch))
 	for _, p := range batch {
 		pos, err := t.hub.Publish(p.Channel, hub.Publication{Event: p.Event, ID: p.ID, Data: p.Data})
@@ -170,14 +176,18 @@ func writeUnavailable(w *server.ResponseWriter, accepted []position) {
 // are counted over every node (this node's "list" and its own counts under
 // "node"); ?scope=node answers this node only.
 func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
-	channel := r.Param("channel")
+	channel, cluster := r.Param("channel"), t.clusterScope(r)
+	offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
+}
+
+func (t *Tier) presence(w *server.ResponseWriter, channel string, cluster bool) {
 	p, err := t.hub.Presence(channel)
 	if err != nil {
 		writeJSONError(w, 400, err.Error())
 		return
 	}
 	all := p
-	if t.clusterScope(r) {
+	if cluster {
 		if all, err = t.clusterPresence(channel, &p); err != nil {
 			writeJSONError(w, 503, err.Error())
 			return
@@ -186,7 +196,7 @@ func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
 	w.SetHeader("Content-Type", "application/json")
 	b := append([]byte(`{"channel":`), strconv.Quote(channel)...)
 	b = appendPresence(b, &all)
-	if t.clusterScope(r) {
+	if cluster {
 		b = append(b, `,"node":{"clients":`...)
 		b = strconv.AppendInt(b, int64(p.Clients), 10)
 		b = append(b, `,"users":`...)
@@ -203,15 +213,19 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	limit, _ := strconv.Atoi(r.Query("limit"))
-	res, err := t.hub.History(r.Param("channel"), since, clampLimit(limit))
-	if err != nil {
-		writeJSONError(w, 400, err.Error())
-		return
-	}
-	w.SetHeader("Content-Type", "application/json")
-	b := append([]byte(`{"channel":`), strconv.Quote(r.Param("channel"))...)
-	b = appendHistory(b, &res, since != nil)
-	_, _ = w.Write(append(b, '}', '\n'))
+	channel := r.Param("channel")
+	// On a bus, a channel without local subscribers is read from the bus.
+	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
+		res, err := t.hub.History(channel, since, clampLimit(limit))
+		if err != nil {
+			writeJSONError(w, 400, err.Error())
+			return
+		}
+		w.SetHeader("Content-Type", "application/json")
+		b := append([]byte(`{"channel":`), strconv.Quote(channel)...)
+		b = appendHistory(b, &res, since != nil)
+		_, _ = w.Write(append(b, '}', '\n'))
+	})
 }
 
 // Stats are the node totals /api/stats reports.
@@ -293,14 +307,19 @@ func rss() int64 {
 // measuring memory per connection; it pauses the process briefly). With a
 // cluster it adds the totals over every node, unless ?scope=node.
 func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
-	if r.Query("gc") == "1" {
+	gc, cluster := r.Query("gc") == "1", t.clusterScope(r)
+	offLoop(w, gc || cluster, func(w *server.ResponseWriter) { t.stats(w, gc, cluster) })
+}
+
+func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
+	if gc {
 		debug.FreeOSMemory()
 	}
 	st := t.Stats()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapInUseBytes = ms.HeapInuse
-	if t.clusterScope(r) {
+	if cluster {
 		cs, err := t.clusterStats(&st)
 		if err != nil {
 			st.ClusterError = err.Error()

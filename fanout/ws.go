@@ -50,6 +50,7 @@ type command struct {
 type session struct {
 	id      atomic.Pointer[Identity]
 	expires atomic.Int64 // unix nanoseconds; 0: none
+	bus     *busQueue    // publications waiting for the bus (loop only; made on first use)
 }
 
 func (t *Tier) wsOpen(sock *server.Socket) {
@@ -95,12 +96,7 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 			t.reply(sock, cmd.ID, errReply(CodeBadRequest, "data required"))
 			return
 		}
-		pos, err := t.hub.Publish(cmd.Channel, hub.Publication{Event: cmd.Event, Data: cmd.Data})
-		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte {
-			b = append(b, `,"offset":`...)
-			b = strconv.AppendUint(b, pos.Offset, 10)
-			return appendField(b, "epoch", pos.Epoch)
-		}))
+		t.clientPublish(sock, ss, cmd.ID, cmd.Channel, hub.Publication{Event: cmd.Event, Data: cmd.Data})
 	case "presence":
 		if !t.canSubscribe(id, cmd.Channel) {
 			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "presence not permitted"))
@@ -309,4 +305,28 @@ func appendHistory(b []byte, h *hub.HistoryResult, withSince bool) []byte {
 		b = append(b, server.PushJSON(m)...)
 	}
 	return append(b, ']')
+}
+
+// clientPublish publishes for a /ws client and replies with the position. On a
+// bus it runs off the loop, in the connection's order; cmd's fields are
+// copies (json.Unmarshal), so they outlive the message.
+func (t *Tier) clientPublish(sock *server.Socket, ss *session, id *json.RawMessage, channel string, p hub.Publication) {
+	publish := func() {
+		pos, err := t.hub.Publish(channel, p)
+		t.reply(sock, id, hubErr(err, func(b []byte) []byte {
+			b = append(b, `,"offset":`...)
+			b = strconv.AppendUint(b, pos.Offset, 10)
+			return appendField(b, "epoch", pos.Epoch)
+		}))
+	}
+	if !t.hub.HasBroker() {
+		publish()
+		return
+	}
+	if ss.bus == nil {
+		ss.bus = &busQueue{}
+	}
+	if !ss.bus.push(publish) {
+		t.reply(sock, id, errReply(CodeLimitExceeded, "too many publications waiting for the bus"))
+	}
 }

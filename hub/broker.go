@@ -86,6 +86,11 @@ type busLink struct {
 	joining    int    // subscribers between attach and add: keep the channel
 }
 
+// HasBroker reports whether the hub runs on a message bus (Options.Broker):
+// then publishing, and reading history of channels without local
+// subscribers, wait for the bus.
+func (h *Hub) HasBroker() bool { return h.o.Broker != nil }
+
 // BrokerHealthy reports whether the hub's bus is reachable; true without one.
 func (h *Hub) BrokerHealthy() bool { return h.o.Broker == nil || h.o.Broker.Healthy() }
 
