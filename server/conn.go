@@ -132,6 +132,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 		}
 		if err != nil {
 			s.metrics.HTTPErrors.Add(1)
+			l.logBadRequest(c, http1.StatusOf(err), err)
 			l.wbuf = appendError(l.wbuf, http1.StatusOf(err), err.Error(), false)
 			act = gnet.Close
 			break
@@ -177,8 +178,10 @@ func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 			l.w.SetHeader("Allow", joinMethods(allow))
 			l.w.WriteString("method not allowed\n")
 			l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
+			l.logRequest(c, req, 405)
 			return gnet.None
 		}
+		l.logRequest(c, req, 404)
 		l.wbuf = appendError(l.wbuf, 404, "not found", keep)
 		return gnet.None
 	}
@@ -192,9 +195,10 @@ func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	rt.handler(&l.w, &r)
 	if fn := l.w.deferred; fn != nil {
 		l.w.deferred = nil
-		l.deferResponse(c, fn, string(req.Method) == "HEAD", keep)
+		l.deferResponse(c, req, fn, keep)
 		return gnet.None
 	}
+	l.logRequest(c, req, l.w.statusCode())
 	l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
 	return gnet.None
 }

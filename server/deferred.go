@@ -2,9 +2,12 @@ package server
 
 import (
 	"sync"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
+
+	"github.com/rtd-project/rtd/proto/http1"
 )
 
 // Deferred responses. A handler that has to wait for something (the message
@@ -34,7 +37,9 @@ func (s *Server) maxAwaitInput() int {
 
 // deferResponse parks c until fn has produced the response to the request
 // just handled.
-func (l *loop) deferResponse(c *conn, fn func(*ResponseWriter), head, keep bool) {
+func (l *loop) deferResponse(c *conn, req *http1.Request, fn func(*ResponseWriter), keep bool) {
+	method, path := methodString(req.Method), string(req.Path)
+	head := method == "HEAD"
 	c.state = stateAwait
 	if keep {
 		c.flags &^= flagCloseAfterResponse
@@ -42,9 +47,13 @@ func (l *loop) deferResponse(c *conn, fn func(*ResponseWriter), head, keep bool)
 		c.flags |= flagCloseAfterResponse
 	}
 	go func() {
+		start := time.Now()
 		w := deferredWriters.Get().(*ResponseWriter)
 		w.reset()
 		l.runDeferred(fn, w)
+		if e := l.s.hot.Info(); e != nil {
+			e.Str("method", method).Str("path", path).Int("status", w.statusCode()).Dur("took", time.Since(start)).Msg("http")
+		}
 		buf := bytebufferpool.Get()
 		buf.B = w.appendTo(buf.B, head, keep)
 		w.reset()

@@ -276,6 +276,7 @@ func (l *loop) deliver(c *conn, b []byte) {
 	switch policy {
 	case SlowClientClose:
 		m.SlowClientCloses.Add(1)
+		l.logSlowClient(c)
 		if c.state == stateWS {
 			l.startCloseWS(c, closeTryAgainLater, "slow client", c.ws.route.opts.SlowClientGrace)
 		} else {
@@ -296,6 +297,7 @@ func (l *loop) closeConn(c *conn, code int, reason string) {
 		if code == closeTryAgainLater {
 			wait = c.ws.route.opts.SlowClientGrace
 			l.s.metrics.SlowClientCloses.Add(1)
+			l.logSlowClient(c)
 		}
 		l.startCloseWS(c, code, reason, wait)
 	case stateSSE:

@@ -58,6 +58,10 @@ type Options struct {
 
 	// Logger receives the server's logs (and gnet's). Default: a disabled logger.
 	Logger *zerolog.Logger
+	// LogSampler samples the per-request and per-connection lines (requests,
+	// opens, closes, refusals, slow clients). Default: the first 100 each
+	// second, then one in 100. &zerolog.BasicSampler{N: 1} logs every one.
+	LogSampler zerolog.Sampler
 }
 
 const (
@@ -86,6 +90,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = defaultShutdownTimeout
+	}
+	if o.LogSampler == nil {
+		o.LogSampler = defaultLogSampler()
 	}
 	if o.Logger == nil {
 		l := zerolog.Nop()

@@ -257,13 +257,17 @@ func (w *ResponseWriter) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
+// statusCode returns the status the response goes out with.
+func (w *ResponseWriter) statusCode() int {
+	if w.status == 0 {
+		return 200
+	}
+	return w.status
+}
+
 // appendTo serialises the response.
 func (w *ResponseWriter) appendTo(dst []byte, head, keepAlive bool) []byte {
-	status := w.status
-	if status == 0 {
-		status = 200
-	}
-	dst = http1.AppendStatusLine(dst, status)
+	dst = http1.AppendStatusLine(dst, w.statusCode())
 	dst = http1.AppendDate(dst)
 	if !w.ctype && len(w.body) > 0 {
 		dst = http1.AppendHeader(dst, "Content-Type", "text/plain; charset=utf-8")

@@ -23,6 +23,7 @@ import (
 type Server struct {
 	opts   Options
 	log    zerolog.Logger
+	hot    zerolog.Logger // log, sampled: lines per request and per connection
 	limits http1.Limits
 	router router
 	engine eventEngine
@@ -57,6 +58,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		opts: o,
 		log:  *o.Logger,
+		hot:  o.Logger.Sample(o.LogSampler),
 		limits: http1.Limits{
 			MaxRequestLine: o.MaxRequestLine,
 			MaxHeaderBytes: o.MaxHeaderBytes,
@@ -149,6 +151,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	if s.draining.CompareAndSwap(false, true) {
+		s.log.Info().Int64("connections", s.conns.Load()).Msg("draining")
 		for _, l := range *s.loops.Load() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				l.goAway()
@@ -168,6 +171,9 @@ wait:
 			return nil
 		case <-t.C:
 		}
+	}
+	if n := s.conns.Load(); n > 0 {
+		s.log.Warn().Int64("connections", n).Msg("shutdown deadline passed; closing the rest")
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -117,13 +117,14 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	allowed := len(origin) > 0 && originAllowed(o.Origins, origin)
 	if len(origin) > 0 && len(o.Origins) > 0 && !allowed {
 		s.metrics.SSERejected.Add(1)
+		l.logRefused(c, "sse", r.live.Request, 403, "origin not allowed")
 		l.wbuf = appendError(l.wbuf, 403, "origin not allowed", false)
 		return gnet.Close
 	}
 	if o.Authorize != nil {
 		if err := o.Authorize(r); err != nil {
 			s.metrics.SSERejected.Add(1)
-			l.wbuf = appendRejection(l.wbuf, err)
+			l.wbuf = l.reject(l.wbuf, c, "sse", r.live.Request, err)
 			return gnet.Close
 		}
 	}
@@ -138,6 +139,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 		c.sse = nil
 		s.metrics.SSERejected.Add(1)
 		status, msg := errHubStatus(err)
+		l.logRefused(c, "sse", r.live.Request, status, msg)
 		l.wbuf = appendError(l.wbuf, status, msg, false)
 		return gnet.Close
 	}
@@ -165,6 +167,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.SSEStreams.Add(1)
 	s.metrics.SSEConnections.Add(1)
+	l.logOpen(c, "sse", &st.hc, r.live.Request)
 	// The head stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends: a client that sees the
 	// stream open sees it after OnOpen (its subscriptions) has run.
@@ -234,6 +237,7 @@ func (l *loop) sseClosed(c *conn, _ error) {
 	st := c.sse
 	st.closing.Store(true)
 	l.s.metrics.SSEConnections.Add(-1)
+	l.logClose("sse", &st.hc, 0, "")
 	l.s.hub.Disconnect(c)
 	if st.route.h.OnClose != nil {
 		st.route.h.OnClose(st)

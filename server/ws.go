@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/http1"
 	"github.com/rtd-project/rtd/proto/wsframe"
 )
 
@@ -232,18 +233,20 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
 	if err != nil {
 		s.metrics.WSUpgradesReject.Add(1)
+		l.logRefused(c, "ws", req, handshakeStatus(err), err.Error())
 		l.wbuf = wsframe.AppendHandshakeRejection(l.wbuf, err)
 		return gnet.Close
 	}
 	if wr.opts.Authorize != nil {
 		if err := wr.opts.Authorize(r); err != nil {
 			s.metrics.WSUpgradesReject.Add(1)
-			l.wbuf = appendRejection(l.wbuf, err)
+			l.wbuf = l.reject(l.wbuf, c, "ws", req, err)
 			return gnet.Close
 		}
 	}
 	if s.draining.Load() {
 		s.metrics.WSUpgradesReject.Add(1)
+		l.logRefused(c, "ws", req, 503, "shutting down")
 		l.wbuf = appendError(l.wbuf, 503, "shutting down", false)
 		return gnet.Close
 	}
@@ -259,6 +262,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 		c.ws = nil
 		s.metrics.WSUpgradesReject.Add(1)
 		status, msg := errHubStatus(err)
+		l.logRefused(c, "ws", req, status, msg)
 		l.wbuf = appendError(l.wbuf, status, msg, false)
 		return gnet.Close
 	}
@@ -274,6 +278,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.WSUpgrades.Add(1)
 	s.metrics.WSConnections.Add(1)
+	l.logOpen(c, "ws", &sock.hc, req)
 	// The 101 stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends.
 	sock.req.Store(openRequest(r, wr.h.OnOpen != nil, wr.opts.KeepHeaders))
@@ -286,13 +291,16 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	return gnet.None
 }
 
-// appendRejection answers an Authorize error.
-func appendRejection(dst []byte, err error) []byte {
+// reject answers an Authorize error (an HTTPError's status, else 403) and
+// logs it.
+func (l *loop) reject(dst []byte, c *conn, transport string, req *http1.Request, err error) []byte {
+	status, msg := 403, "forbidden"
 	var he *HTTPError
 	if errors.As(err, &he) {
-		return appendError(dst, he.Status, he.Message, false)
+		status, msg = he.Status, he.Message
 	}
-	return appendError(dst, 403, "forbidden", false)
+	l.logRefused(c, transport, req, status, msg)
+	return appendError(dst, status, msg, false)
 }
 
 // serveWS parses every whole frame in the input buffer.
@@ -432,6 +440,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 		code = int(ws.StatusAbnormalClosure)
 	}
 	s.metrics.WSCloseByCode[closeSlot(code)].Add(1)
+	l.logClose("ws", &sock.hc, code, sock.closeReason)
 	sock.reader.Release()
 	s.hub.Disconnect(c)
 	if sock.route.h.OnClose != nil {
@@ -596,4 +605,13 @@ func (sock *Socket) Send(m Message) error {
 		return sock.send(ws.OpBinary, m.Data, "")
 	}
 	return sock.send(ws.OpText, m.Data, "")
+}
+
+// handshakeStatus is the status AppendHandshakeRejection answers err with.
+func handshakeStatus(err error) int {
+	var he *wsframe.HandshakeError
+	if errors.As(err, &he) {
+		return he.Status
+	}
+	return 400
 }
