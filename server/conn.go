@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
@@ -222,10 +224,16 @@ func (l *loop) httpTimer(c *conn, now int64) {
 var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\nConnection: close\r\n\r\nrequest timeout\n")
 
 // appendError appends a small text/plain error response.
+// appendError answers status with msg as the body: as application/json when
+// msg is a JSON object, else as text.
 func appendError(dst []byte, status int, msg string, keepAlive bool) []byte {
+	ctype := "text/plain; charset=utf-8"
+	if strings.HasPrefix(msg, "{") && json.Valid([]byte(msg)) {
+		ctype = "application/json"
+	}
 	body := make([]byte, 0, len(msg)+1)
 	body = append(append(body, msg...), '\n')
-	return http1.AppendResponse(dst, status, "text/plain; charset=utf-8", body, keepAlive)
+	return http1.AppendResponse(dst, status, ctype, body, keepAlive)
 }
 
 func joinMethods(ms []string) string {

@@ -167,6 +167,8 @@ func TestSSEAuthorize(t *testing.T) {
 					return nil
 				case "Bearer banned":
 					return errors.New("banned")
+				case "Bearer expired":
+					return &HTTPError{Status: 401, Message: `{"error":"token expired"}`}
 				}
 				return &HTTPError{Status: 401, Message: "login first"}
 			},
@@ -179,16 +181,18 @@ func TestSSEAuthorize(t *testing.T) {
 		auth   string
 		status int
 		body   string
+		ctype  string
 	}{
-		{"", 401, "login first\n"},
-		{"Bearer banned", 403, "forbidden\n"},
+		{"", 401, "login first\n", "text/plain; charset=utf-8"},
+		{"Bearer banned", 403, "forbidden\n", "text/plain; charset=utf-8"},
+		{"Bearer expired", 401, `{"error":"token expired"}` + "\n", "application/json"},
 	} {
 		conn := dial(t, s)
 		fmt.Fprintf(conn, "GET /private HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n", c.auth)
 		br := bufio.NewReader(conn)
 		resp, body := readResponse(t, br, "GET")
-		if resp.StatusCode != c.status || body != c.body || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
-			t.Errorf("Authorization %q: %d %q (%s), want %d %q", c.auth, resp.StatusCode, body, resp.Header.Get("Content-Type"), c.status, c.body)
+		if resp.StatusCode != c.status || body != c.body || resp.Header.Get("Content-Type") != c.ctype {
+			t.Errorf("Authorization %q: %d %q (%s), want %d %q (%s)", c.auth, resp.StatusCode, body, resp.Header.Get("Content-Type"), c.status, c.body, c.ctype)
 		}
 		expectEOF(t, br)
 	}

@@ -15,7 +15,9 @@ import (
 type HandlerFunc func(w *ResponseWriter, r *Request)
 
 // HTTPError rejects a request with a status and a short message. Authorize
-// hooks return it to refuse an upgrade or a stream (401, 403, …).
+// hooks return it to refuse an upgrade or a stream (401, 403, …). The message
+// is the response body: a JSON object goes out as application/json, anything
+// else as text/plain.
 type HTTPError struct {
 	Status  int
 	Message string
