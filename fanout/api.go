@@ -40,6 +40,8 @@ func (t *Tier) mountAPI() error {
 		{"GET", "/api/history/:channel", t.apiHistory},
 		{"GET", "/api/stats", t.apiStats},
 		{"POST", "/api/disconnect", t.apiDisconnect},
+		{"POST", "/api/send", t.apiSend},
+		{"POST", "/api/broadcast", t.apiBroadcast},
 	}
 	for _, r := range routes {
 		if err := t.srv.HandleFunc(r.method, r.pattern, t.guard(r.fn)); err != nil {
@@ -348,4 +350,73 @@ func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
 		n = t.srv.DisconnectUser(req.User, "disconnected by the server API")
 	}
 	writeJSON(w, map[string]int{"disconnected": n})
+}
+
+// directMessage is the body of /api/send and /api/broadcast: a message for
+// connections rather than a channel. It has no offset and no history: a
+// connection that is not there misses it.
+type directMessage struct {
+	User   string          `json:"user"`
+	Client string          `json:"client"`
+	Event  string          `json:"event"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// parseDirect reads a directMessage, answering 400 itself when it is bad.
+func parseDirect(w *server.ResponseWriter, r *server.Request) (directMessage, bool) {
+	var m directMessage
+	if err := json.Unmarshal(r.Body(), &m); err != nil {
+		writeJSONError(w, 400, "malformed JSON")
+		return m, false
+	}
+	if len(m.Data) == 0 {
+		writeJSONError(w, 400, "data required")
+		return m, false
+	}
+	if strings.ContainsAny(m.Event, "\r\n\x00") {
+		writeJSONError(w, 400, "invalid event name")
+		return m, false
+	}
+	return m, true
+}
+
+// apiSend sends a message to every connection of a user, or to one client,
+// on this node: {"user":…} or {"client":…}, with "data" and an optional
+// "event". It answers how many connections it went to.
+func (t *Tier) apiSend(w *server.ResponseWriter, r *server.Request) {
+	m, ok := parseDirect(w, r)
+	if !ok {
+		return
+	}
+	if (m.User == "") == (m.Client == "") {
+		writeJSONError(w, 400, `give exactly one of "user" or "client"`)
+		return
+	}
+	p := hub.Publication{Event: m.Event, Data: m.Data}
+	n := 0
+	if m.Client != "" {
+		if t.hub.SendTo(m.Client, p) {
+			n = 1
+		}
+	} else {
+		n = t.hub.SendToUser(m.User, p)
+	}
+	writeJSON(w, map[string]int{"sent": n})
+}
+
+// apiBroadcast sends a message to every connection on this node.
+func (t *Tier) apiBroadcast(w *server.ResponseWriter, r *server.Request) {
+	m, ok := parseDirect(w, r)
+	if !ok {
+		return
+	}
+	if m.User != "" || m.Client != "" {
+		writeJSONError(w, 400, `broadcast takes no "user" or "client": use /api/send`)
+		return
+	}
+	if err := t.hub.Broadcast(hub.Publication{Event: m.Event, Data: m.Data}); err != nil {
+		writeJSONError(w, 503, err.Error())
+		return
+	}
+	writeJSON(w, map[string]bool{"ok": true})
 }

@@ -81,7 +81,11 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 	id := ss.id.Load()
 	switch cmd.Op {
 	case "ping":
-		_ = sock.SendText(`{"op":"pong"}`)
+		if cmd.ID == nil {
+			_ = sock.SendText(`{"op":"pong"}`)
+			break
+		}
+		t.reply(sock, cmd.ID, func(b []byte) []byte { return append(b, `,"op":"pong"`...) })
 	case "subscribe":
 		t.subscribe(sock, id, &cmd)
 	case "unsubscribe":
@@ -223,14 +227,15 @@ func hubErr(err error, fields replyBody) replyBody {
 
 // appendReply writes {"id":…, <body>} (no id member when the command had none).
 func appendReply(b []byte, id *json.RawMessage, body replyBody) []byte {
+	start := len(b)
 	b = append(b, '{')
 	if id != nil {
 		b = append(b, `"id":`...)
 		b = append(b, *id...)
-	} else {
-		b = append(b, `"id":null`...)
+		b = body(b)
+	} else if b = body(b); len(b) > start+1 && b[start+1] == ',' {
+		b = append(b[:start+1], b[start+2:]...) // no id member: drop the body's leading comma
 	}
-	b = body(b)
 	return append(b, '}')
 }
 
@@ -272,6 +277,9 @@ func appendPresence(b []byte, p *hub.Presence) []byte {
 	b = append(b, `,"clients":`...)
 	b = strconv.AppendInt(b, int64(p.Clients), 10)
 	b = append(b, `,"users":`...)
+	q, _ := json.Marshal(p.UserIDs)
+	b = append(b, q...)
+	b = append(b, `,"user_count":`...)
 	b = strconv.AppendInt(b, int64(p.Users), 10)
 	b = append(b, `,"list":[`...)
 	for i, c := range p.List {

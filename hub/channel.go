@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -339,6 +340,7 @@ func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 type Presence struct {
 	Clients int          // connections subscribed
 	Users   int          // distinct named users among them (anonymous ones are not counted)
+	UserIDs []string     // those users, sorted; at most Options.MaxPresenceList, shorter than Users when cut
 	List    []ClientInfo // at most Options.MaxPresenceList connections; shorter than Clients when cut
 }
 
@@ -359,6 +361,14 @@ func (h *Hub) Presence(channel string) (Presence, error) {
 		return Presence{}, ErrPresenceDisabled
 	}
 	p := Presence{Clients: ch.count, Users: len(ch.users)}
+	p.UserIDs = make([]string, 0, min(len(ch.users), h.o.MaxPresenceList))
+	for u := range ch.users {
+		if len(p.UserIDs) == h.o.MaxPresenceList {
+			break
+		}
+		p.UserIDs = append(p.UserIDs, u)
+	}
+	slices.Sort(p.UserIDs)
 	p.List = make([]ClientInfo, 0, min(ch.count, h.o.MaxPresenceList))
 	for _, c := range ch.clients(h.o.MaxPresenceList) {
 		p.List = append(p.List, *c.clientInfo())
