@@ -471,6 +471,23 @@ func (ch *channel) history(since *Position, limit int) HistoryResult {
 	return res
 }
 
+// RetainedPublications returns how many publications the channels' histories
+// hold now, expired ones the next Sweep or lookup drops included: what their
+// memory is spent on. It locks each shard in turn and costs O(channels), like
+// Sweep: call it when scraping metrics, not per publication.
+func (h *Hub) RetainedPublications() int {
+	n := 0
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.Lock()
+		for _, ch := range sh.channels {
+			n += ch.hist.n
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}
+
 // Sweep drops expired history and the channels left with neither subscribers
 // nor history. Lookups do the same for the channels they touch; Sweep is for
 // the ones nobody touches. The server calls it periodically (every few

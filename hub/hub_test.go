@@ -551,6 +551,37 @@ func TestSweepDropsExpiredChannels(t *testing.T) {
 	}
 }
 
+// TestRetainedPublications: the count follows what the rings hold — capped
+// at each channel's history size, nothing for a channel without history,
+// and less once expired entries are swept.
+func TestRetainedPublications(t *testing.T) {
+	clock := newFakeClock()
+	h, _ := newTestHub(t, 1, Options{HistorySize: 5, HistoryTTL: time.Second, Now: clock.Now, ChannelOptions: func(ch string, base ChannelOptions) ChannelOptions {
+		if ch == "none" {
+			base.HistorySize = 0
+		}
+		return base
+	}})
+	if n := h.RetainedPublications(); n != 0 {
+		t.Fatalf("new hub retains %d", n)
+	}
+	for i := range 7 {
+		publish(t, h, "a", fmt.Sprint(i))
+	}
+	publish(t, h, "none", "x")
+	clock.Advance(600 * time.Millisecond)
+	publish(t, h, "b", "1")
+	publish(t, h, "b", "2")
+	if n := h.RetainedPublications(); n != 7 {
+		t.Fatalf("retained %d, want 5 of a + 2 of b", n)
+	}
+	clock.Advance(600 * time.Millisecond) // a's entries are 1.2 s old, b's 0.6 s
+	h.Sweep()
+	if n := h.RetainedPublications(); n != 2 {
+		t.Fatalf("after the sweep retained %d, want b's 2", n)
+	}
+}
+
 func TestShutdown(t *testing.T) {
 	h, n := newTestHub(t, 2, Options{})
 	conns := connectMany(t, h, "c", 4, 2)

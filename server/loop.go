@@ -46,6 +46,11 @@ type loop struct {
 	sent    [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
 	arena   []byte                       // frames built on the loop (pongs, close frames) for this flush
 	scratch []byte                       // a message being built on the loop, before it is framed
+
+	// queued is the sum of the backlogs of the loop's connections (gnet's
+	// outbound buffers as of each one's last flush or tick). Written only
+	// by the loop, so the adds are uncontended; read by Server.SendQueueBytes.
+	queued atomic.Int64
 }
 
 // inboxItem is one unit of work for the loop: a hub batch, or bytes for one
@@ -196,7 +201,7 @@ func (l *loop) flush() {
 			// Publish the backlog before releasing the admitted bytes,
 			// so senders never see both figures low at once.
 			if c.state != stateClosed {
-				q.backlog.Store(int64(c.gc.OutboundBuffered()))
+				l.setBacklog(q, c.gc.OutboundBuffered())
 			}
 			if c.admitted > 0 {
 				q.posted.Add(-int64(c.admitted))
@@ -315,9 +320,20 @@ func (l *loop) open(gc gnet.Conn) *conn {
 	return c
 }
 
+// setBacklog publishes n, gnet's outbound buffer of q's connection, as q's
+// backlog and keeps the loop's total in step. Loop only.
+func (l *loop) setBacklog(q *sendQueue, n int) {
+	if old := q.backlog.Swap(int64(n)); old != int64(n) {
+		l.queued.Add(int64(n) - old)
+	}
+}
+
 // closed is OnClose: the connection is gone; drop it from the loop.
 func (l *loop) closed(c *conn, err error) {
 	c.state = stateClosed
+	if q := c.sendq(); q != nil {
+		l.setBacklog(q, 0) // what gnet still held is discarded with the connection
+	}
 	last := len(l.conns) - 1
 	if int(c.slot) <= last && l.conns[c.slot] == c {
 		l.conns[c.slot] = l.conns[last]

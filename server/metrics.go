@@ -50,3 +50,15 @@ func (s *Server) Metrics() *Metrics { return &s.metrics }
 
 // Conns returns the number of open connections.
 func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// SendQueueBytes returns the bytes waiting to be written to the server's
+// WebSocket and SSE connections: the sum of their outbound buffers as of
+// each connection's last flush or timer tick (so at most a tick old). It
+// costs one atomic load per event loop.
+func (s *Server) SendQueueBytes() int64 {
+	var n int64
+	for _, l := range *s.loops.Load() {
+		n += l.queued.Load()
+	}
+	return n
+}

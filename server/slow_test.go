@@ -181,3 +181,43 @@ func TestSlowClientClosePolicyDelivers1013(t *testing.T) {
 		}
 	}
 }
+
+// TestSendQueueBytes: what a client does not read shows in
+// Server.SendQueueBytes, and leaves it when the connection closes.
+func TestSendQueueBytes(t *testing.T) {
+	opened := make(chan *Socket, 1)
+	closed := make(chan struct{})
+	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10}, func(s *Server) {
+		err := s.WebSocket("/feed", WSHandler{
+			OnOpen:  func(sock *Socket) { opened <- sock },
+			OnClose: func(*Socket, int, string) { close(closed) },
+		}, WSOptions{MaxSendQueueBytes: 8 << 20, MaxMessageBytes: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	conn, _ := rawWS(t, s, "/feed")
+	sock := <-opened
+	if n := s.SendQueueBytes(); n != 0 {
+		t.Fatalf("%d bytes queued before any send", n)
+	}
+	const msgs, size = 64, 64 << 10 // 4 MiB: far more than both kernel buffers hold
+	msg := make([]byte, size)
+	for i := range msgs {
+		if err := sock.SendBinary(msg); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	// outbound runs on the loop after the sends were drained and flushed,
+	// and the flush published the backlog.
+	out := outbound(t, sock)
+	got := s.SendQueueBytes()
+	if out == 0 || got < int64(out) || got > msgs*(size+10) {
+		t.Fatalf("SendQueueBytes %d with %d bytes in the outbound buffer, %d sent", got, out, msgs*size)
+	}
+	conn.Close()
+	<-closed
+	if n := s.SendQueueBytes(); n != 0 {
+		t.Fatalf("%d bytes still counted after the connection closed", n)
+	}
+}

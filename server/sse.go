@@ -196,7 +196,7 @@ func originAllowed(allow []string, origin []byte) bool {
 // sseTimer writes heartbeats and refreshes the backlog figure.
 func (l *loop) sseTimer(c *conn, now int64) {
 	st := c.sse
-	st.backlog.Store(int64(c.gc.OutboundBuffered()))
+	l.setBacklog(&st.sendQueue, c.gc.OutboundBuffered())
 	if st.route.opts.HeartbeatInterval > 0 && now >= st.nextBeat {
 		st.nextBeat = now + int64(st.route.opts.HeartbeatInterval)
 		l.queue(c, heartbeat)

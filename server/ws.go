@@ -408,7 +408,7 @@ func (l *loop) startCloseWS(c *conn, code int, reason string, wait time.Duration
 func (l *loop) wsTimer(c *conn, now int64) {
 	sock := c.ws
 	o := &sock.route.opts
-	sock.backlog.Store(int64(c.gc.OutboundBuffered()))
+	l.setBacklog(&sock.sendQueue, c.gc.OutboundBuffered())
 	if sock.closing.Load() {
 		if now >= c.deadline {
 			_ = c.gc.Close()
