@@ -8,38 +8,42 @@ import (
 )
 
 // mountMetrics serves GET /metrics in the Prometheus text format: the
-// server's transport counters, the hub's figures, the tier's auth failures,
-// and the Go runtime and process metrics.
+// server's transport counters, the hub's figures, the tier's auth failures
+// (connection tokens and API keys), and the Go runtime and process metrics.
+// The retained history is counted at scrape time (a walk of the hub's
+// channels); everything else is an atomic read.
 func (t *Tier) mountMetrics() error {
 	m := t.srv.Metrics()
 	readers := metrics.Readers{
-		ConnsAccepted:      metrics.Int64(&m.ConnsAccepted),
-		ConnsRejected:      metrics.Int64(&m.ConnsRejected),
-		HTTPRequests:       metrics.Int64(&m.HTTPRequests),
-		HTTPErrors:         metrics.Int64(&m.HTTPErrors),
-		WSUpgrades:         metrics.Int64(&m.WSUpgrades),
-		WSUpgradesRejected: metrics.Int64(&m.WSUpgradesReject),
-		WSConnections:      metrics.Int64(&m.WSConnections),
-		WSMessagesIn:       metrics.Int64(&m.WSMessagesIn),
-		WSMessagesOut:      metrics.Int64(&m.WSMessagesOut),
-		WSBytesIn:          metrics.Int64(&m.WSBytesIn),
-		WSBytesOut:         metrics.Int64(&m.WSBytesOut),
-		WSBackpressure:     metrics.Int64(&m.WSBackpressure),
-		WSCloses:           func(code int) float64 { return float64(m.CloseCount(code)) },
-		SSEStreams:         metrics.Int64(&m.SSEStreams),
-		SSEConnections:     metrics.Int64(&m.SSEConnections),
-		SSEEventsOut:       metrics.Int64(&m.SSEEventsOut),
-		SSEBytesOut:        metrics.Int64(&m.SSEBytesOut),
-		SSERejected:        metrics.Int64(&m.SSERejected),
-		SSEBackpressure:    metrics.Int64(&m.SSEBackpressure),
-		SlowClientCloses:   metrics.Int64(&m.SlowClientCloses),
-		Drops:              metrics.Int64(&m.SlowClientDropped),
-		Publications:       func() float64 { return float64(t.hub.Stats().Published) },
-		Deliveries:         func() float64 { return float64(t.hub.Stats().Deliveries) },
-		Channels:           func() float64 { return float64(t.hub.Stats().Channels) },
-		Subscriptions:      func() float64 { return float64(t.hub.Stats().Subscriptions) },
-		Users:              func() float64 { return float64(t.hub.Stats().Users) },
-		AuthFailures:       metrics.Int64(&t.authFailures),
+		ConnsAccepted:       metrics.Int64(&m.ConnsAccepted),
+		ConnsRejected:       metrics.Int64(&m.ConnsRejected),
+		HTTPRequests:        metrics.Int64(&m.HTTPRequests),
+		HTTPErrors:          metrics.Int64(&m.HTTPErrors),
+		WSUpgrades:          metrics.Int64(&m.WSUpgrades),
+		WSUpgradesRejected:  metrics.Int64(&m.WSUpgradesReject),
+		WSConnections:       metrics.Int64(&m.WSConnections),
+		WSMessagesIn:        metrics.Int64(&m.WSMessagesIn),
+		WSMessagesOut:       metrics.Int64(&m.WSMessagesOut),
+		WSBytesIn:           metrics.Int64(&m.WSBytesIn),
+		WSBytesOut:          metrics.Int64(&m.WSBytesOut),
+		WSBackpressure:      metrics.Int64(&m.WSBackpressure),
+		WSCloses:            func(code int) float64 { return float64(m.CloseCount(code)) },
+		SSEStreams:          metrics.Int64(&m.SSEStreams),
+		SSEConnections:      metrics.Int64(&m.SSEConnections),
+		SSEEventsOut:        metrics.Int64(&m.SSEEventsOut),
+		SSEBytesOut:         metrics.Int64(&m.SSEBytesOut),
+		SSERejected:         metrics.Int64(&m.SSERejected),
+		SSEBackpressure:     metrics.Int64(&m.SSEBackpressure),
+		SlowClientCloses:    metrics.Int64(&m.SlowClientCloses),
+		Drops:               metrics.Int64(&m.SlowClientDropped),
+		SendQueueBytes:      func() float64 { return float64(t.srv.SendQueueBytes()) },
+		Publications:        func() float64 { return float64(t.hub.Stats().Published) },
+		Deliveries:          func() float64 { return float64(t.hub.Stats().Deliveries) },
+		Channels:            func() float64 { return float64(t.hub.Stats().Channels) },
+		Subscriptions:       func() float64 { return float64(t.hub.Stats().Subscriptions) },
+		Users:               func() float64 { return float64(t.hub.Stats().Users) },
+		HistoryPublications: func() float64 { return float64(t.hub.RetainedPublications()) },
+		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
 	}
 	reg, err := metrics.NewRegistry(metrics.Standard(readers), metrics.Options{})
 	if err != nil {

@@ -215,7 +215,8 @@ func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
 		t.Fatalf("stats %v", stats)
 	}
 	// The Prometheus counters agree with what happened: 3 publications,
-	// 3 pushes plus the subscribe reply on the WebSocket, 3 SSE events.
+	// 3 pushes plus the subscribe reply on the WebSocket, 3 SSE events, all
+	// 3 retained for recovery, nothing left unread in a send queue.
 	m := scrape(t, d)
 	for series, want := range map[string]float64{
 		"rtd_publications_total":           3,
@@ -228,6 +229,8 @@ func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
 		"rtd_websocket_upgrades_total":     1,
 		"rtd_sse_streams_total":            1,
 		"rtd_auth_failures_total":          0,
+		"rtd_history_publications":         3,
+		"rtd_send_queue_bytes":             0,
 	} {
 		if got, ok := m[series]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)
@@ -379,5 +382,9 @@ func TestE2EBadInput(t *testing.T) {
 	code, out := d.api(t, "POST", "/api/publish", "s3cret", `{"channel":"news","data":{"ok":1}}`)
 	if code != 200 || out["offset"] != 1.0 {
 		t.Fatalf("good publish: %d %v", code, out)
+	}
+	// The two refused API keys count as auth failures.
+	if got, ok := scrape(t, d)["rtd_auth_failures_total"]; !ok || got != 2 {
+		t.Fatalf("rtd_auth_failures_total = %v (present %v), want 2", got, ok)
 	}
 }
