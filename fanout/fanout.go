@@ -51,6 +51,8 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 		IdleTimeout:       t.o.WS.IdleTimeout,
 		MaxSendQueueBytes: t.o.WS.MaxSendQueueBytes,
 		Compression:       t.o.WS.Compression,
+		SlowClientPolicy:  t.o.WS.SlowClientPolicy,
+		SlowClientGrace:   t.o.WS.SlowClientGrace,
 		MaxMessageBytes:   t.o.MaxCommandBytes,
 		Authorize:         t.authorize,
 	})
@@ -63,6 +65,7 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 		HeartbeatInterval: t.o.SSE.HeartbeatInterval,
 		Retry:             t.o.SSE.Retry,
 		MaxSendQueueBytes: t.o.SSE.MaxSendQueueBytes,
+		SlowClientPolicy:  t.o.SSE.SlowClientPolicy,
 		Authorize:         t.authorizeSSE,
 	})
 	if err != nil {

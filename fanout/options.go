@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
 )
 
 // Options configures the fan-out tier. The zero value serves anonymous
@@ -35,7 +36,8 @@ type Options struct {
 	// compression, slow-client policy, origins). MaxMessageBytes and
 	// Authorize are set by the tier.
 	WS WSRouteOptions
-	// SSE options of the /sse route (heartbeat, retry, send queue, origins).
+	// SSE options of the /sse route (heartbeat, retry, send queue,
+	// slow-client policy, origins).
 	SSE SSERouteOptions
 
 	// Cluster, when the hub runs on a message bus (hub.Options.Broker),
@@ -44,22 +46,37 @@ type Options struct {
 	Cluster Cluster
 }
 
-// WSRouteOptions are the /ws route settings an operator picks.
+// WSRouteOptions are the /ws route settings an operator picks; each is the
+// server.WSOptions field of the same name, with its default.
 type WSRouteOptions struct {
 	Origins           []string
 	HeartbeatInterval time.Duration
 	IdleTimeout       time.Duration
 	MaxSendQueueBytes int
 	Compression       bool
+	// SlowClientPolicy applies when a push would take a socket's send queue
+	// over MaxSendQueueBytes. The zero value is server.SlowClientError (the
+	// push is skipped for that socket, counted); server.SlowClientClose
+	// closes it with 1013, and the client resubscribes with "since" to
+	// recover what it missed.
+	SlowClientPolicy server.SlowClientPolicy
+	// SlowClientGrace is how long a socket closed by SlowClientClose gets to
+	// read its close frame. Default 1s.
+	SlowClientGrace time.Duration
 }
 
-// SSERouteOptions are the /sse route settings an operator picks.
+// SSERouteOptions are the /sse route settings an operator picks; each is the
+// server.SSEOptions field of the same name, with its default.
 type SSERouteOptions struct {
 	Origins           []string
 	AllowCredentials  bool
 	HeartbeatInterval time.Duration
 	Retry             time.Duration
 	MaxSendQueueBytes int
+	// SlowClientPolicy as for WSRouteOptions; SlowClientClose ends the
+	// stream once what is queued is written, and the client's EventSource
+	// comes back with its Last-Event-ID.
+	SlowClientPolicy server.SlowClientPolicy
 }
 
 // Namespace holds the options of the channels whose names match Pattern: an

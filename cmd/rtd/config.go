@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rtd-project/rtd/fanout"
+	"github.com/rtd-project/rtd/server"
 )
 
 // config is everything `rtd serve` can be told. Each field is a flag, an
@@ -44,6 +47,9 @@ type config struct {
 	BrokerTLSKey    string        `yaml:"broker-tls-key"`
 	BrokerReplicas  int           `yaml:"broker-replicas"`
 
+	SlowClientPolicy string        `yaml:"slow-client-policy"`
+	SlowClientGrace  time.Duration `yaml:"slow-client-grace"`
+
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
 	HistorySize       int                `yaml:"history-size"`
@@ -54,6 +60,9 @@ type config struct {
 	SSEHeartbeat      time.Duration      `yaml:"sse-heartbeat"`
 	AllowedOrigins    []string           `yaml:"allowed-origins"`
 	MaxSendQueueBytes int                `yaml:"max-send-queue-bytes"`
+
+	// Resolved from the fields above by resolve.
+	slowClient server.SlowClientPolicy
 }
 
 // flags binds every config field to a flag of fs; the flags' defaults are
@@ -78,7 +87,50 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.BrokerTLSCert, "broker-tls-cert", "", "PEM client certificate for NATS (with --broker-tls-key)")
 	fs.StringVar(&c.BrokerTLSKey, "broker-tls-key", "", "PEM client key for NATS")
 	fs.IntVar(&c.BrokerReplicas, "broker-replicas", 1, "NATS servers holding the history stream (1 to 5; 3 in a NATS cluster)")
+	fs.StringVar(&c.SlowClientPolicy, "slow-client-policy", "close", "a /ws or /sse client whose send queue is full: close (WebSocket 1013, SSE stream ended; it reconnects and recovers from history), error or drop (it misses that publication)")
+	fs.DurationVar(&c.SlowClientGrace, "slow-client-grace", time.Second, "time a WebSocket closed as a slow client gets to read its 1013 close frame")
 	return path
+}
+
+// defaultConfig returns the embedded defaults (the flags' defaults).
+func defaultConfig() *config {
+	c := &config{}
+	c.flags(flag.NewFlagSet("", flag.ContinueOnError))
+	return c
+}
+
+// slowClientPolicies are the values of slow-client-policy.
+var slowClientPolicies = map[string]server.SlowClientPolicy{
+	"close": server.SlowClientClose,
+	"error": server.SlowClientError,
+	"drop":  server.SlowClientDrop,
+}
+
+// choice looks name up among the values of key (def when name is empty);
+// the error starts with the key and lists the values.
+func choice[T any](key, name, def string, values map[string]T) (T, error) {
+	if name == "" {
+		name = def
+	}
+	v, ok := values[name]
+	if !ok {
+		return v, fmt.Errorf("%s %q: want one of %s", key, name, strings.Join(slices.Sorted(maps.Keys(values)), ", "))
+	}
+	return v, nil
+}
+
+// resolve checks what both rtd serve and rtd config check refuse and turns
+// names into values; each error starts with its key.
+func (c *config) resolve() []error {
+	var errs []error
+	var err error
+	if c.slowClient, err = choice("slow-client-policy", c.SlowClientPolicy, "close", slowClientPolicies); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SlowClientGrace < 0 {
+		errs = append(errs, fmt.Errorf("slow-client-grace must not be negative (%v)", c.SlowClientGrace))
+	}
+	return errs
 }
 
 // load resolves the configuration from args, the environment and the file.
@@ -123,6 +175,9 @@ func load(args []string, env func(string) string, stderr io.Writer) (*config, er
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if errs := c.resolve(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return c, nil
 }
 
@@ -144,11 +199,11 @@ func (c *config) decode(name string, b []byte) error {
 	return nil
 }
 
-// checkConfig loads a config file and checks what YAML alone cannot: values
-// in range and namespaces that make sense. Errors name the file and, for
-// syntax and unknown keys, the line.
+// checkConfig loads a config file over the defaults and checks what YAML
+// alone cannot: values in range and namespaces that make sense. Errors name
+// the file and, for syntax and unknown keys, the line.
 func checkConfig(path string) error {
-	c := &config{}
+	c := defaultConfig()
 	if err := c.loadFile(path); err != nil {
 		return err
 	}
@@ -185,6 +240,9 @@ func checkConfig(path string) error {
 		}
 	}
 	for _, err := range c.checkBroker() {
+		bad("%v", err)
+	}
+	for _, err := range c.resolve() {
 		bad("%v", err)
 	}
 	seen := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/fanout"
+	"github.com/rtd-project/rtd/server"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -101,6 +102,46 @@ func TestStreamLimits(t *testing.T) {
 	} {
 		if size, ttl := streamLimits(&tc.cfg); size != tc.size || ttl != tc.ttl {
 			t.Errorf("%+v: %d %v, want %d %v", tc.cfg, size, ttl, tc.size, tc.ttl)
+		}
+	}
+}
+
+// TestConfigSlowClient: slow-client-policy defaults to close, takes file <
+// env < flag like every key, and refuses names it does not know in rtd serve
+// and in rtd config check, with the line.
+func TestConfigSlowClient(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := load(nil, noEnv, &bytes.Buffer{})
+	if err != nil || c.slowClient != server.SlowClientClose || c.SlowClientGrace != time.Second {
+		t.Fatalf("defaults: %v %v %v", c.slowClient, c.SlowClientGrace, err)
+	}
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("slow-client-policy: error\nslow-client-grace: 3s\n"), 0o600)
+	for _, tc := range []struct {
+		env, flag string
+		want      server.SlowClientPolicy
+	}{
+		{"", "", server.SlowClientError},
+		{"drop", "", server.SlowClientDrop},
+		{"drop", "close", server.SlowClientClose},
+	} {
+		args := []string{"--config", file}
+		if tc.flag != "" {
+			args = append(args, "--slow-client-policy", tc.flag)
+		}
+		c, err := load(args, func(k string) string { return map[string]string{"RTD_SLOW_CLIENT_POLICY": tc.env}[k] }, &bytes.Buffer{})
+		if err != nil || c.slowClient != tc.want || c.SlowClientGrace != 3*time.Second {
+			t.Errorf("env %q flag %q: %v %v %v, want %v", tc.env, tc.flag, c.slowClient, c.SlowClientGrace, err, tc.want)
+		}
+	}
+	if _, err := load([]string{"--slow-client-policy", "block"}, noEnv, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), `slow-client-policy "block": want one of close, drop, error`) {
+		t.Fatalf("unknown policy: %v", err)
+	}
+	os.WriteFile(file, []byte("addr: \":80\"\nslow-client-policy: sometimes\nslow-client-grace: -1s\n"), 0o600)
+	err = checkConfig(file)
+	for _, want := range []string{file + `:2: slow-client-policy "sometimes"`, file + ":3: slow-client-grace must not be negative"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
 		}
 	}
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -386,5 +389,158 @@ func TestE2EBadInput(t *testing.T) {
 	// The two refused API keys count as auth failures.
 	if got, ok := scrape(t, d)["rtd_auth_failures_total"]; !ok || got != 2 {
 		t.Fatalf("rtd_auth_failures_total = %v (present %v), want 2", got, ok)
+	}
+}
+
+// dialSmallWindow dials TCP with a 4 KiB receive buffer, set before the
+// connection is made: a client that stops reading then fills rtd's side
+// after little more than the server's own socket buffer.
+func dialSmallWindow(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		if cerr := rc.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
+	return d.DialContext(ctx, network, addr)
+}
+
+// TestE2ESlowClientClosedAndRecovers: with the daemon's default policy a
+// WebSocket and an SSE client that stop reading are closed (1013; the
+// stream ends) instead of silently missing publications, counted in
+// rtd_slow_client_closes_total, and both come back and recover what they
+// missed from history.
+func TestE2ESlowClientClosedAndRecovers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	// A long grace: the test reads only after publishing.
+	os.WriteFile(file, []byte("slow-client-grace: 30s\nhistory-size: 1000\n"), 0o600)
+	d := startDaemon(t, "--config", file)
+
+	wsd := websocket.Dialer{NetDialContext: dialSmallWindow, HandshakeTimeout: 5 * time.Second}
+	c, _, err := wsd.Dial("ws://"+d.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	slow := &wsClient{t, c}
+	if r := slow.call(`{"id":1,"op":"subscribe","channel":"flood"}`); r["ok"] != true {
+		t.Fatalf("subscribe: %v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", d.url("/sse?channel=flood"), nil)
+	resp, err := (&http.Transport{DialContext: dialSmallWindow}).RoundTrip(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("sse: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+
+	// 400 publications of 16 KiB: 6.4 MiB, more than the server's socket
+	// buffer (4 MiB at most) and the 1 MiB send queue hold. Neither client
+	// reads meanwhile.
+	const pubs, batch = 400, 20
+	pad := strings.Repeat("x", 16<<10)
+	for i := 1; i <= pubs; i += batch {
+		var b strings.Builder
+		for j := i; j < i+batch; j++ {
+			if j > i {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"channel":"flood","data":"%d %s"}`, j, pad)
+		}
+		if code, out := d.api(t, "POST", "/api/publish", "", `{"publications":[`+b.String()+`]}`); code != 200 {
+			t.Fatalf("publish from %d: %d %v", i, code, out)
+		}
+	}
+
+	// The WebSocket gets what was queued before its queue filled, then 1013.
+	var last map[string]any
+	for {
+		_, m, err := c.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, 1013) {
+				t.Fatalf("after %v: %v, want close 1013", last["offset"], err)
+			}
+			break
+		}
+		last = nil
+		if err := json.Unmarshal(m, &last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if last == nil || last["offset"].(float64) >= pubs {
+		t.Fatalf("the slow WebSocket got every publication (last %v): no policy applied", last["offset"])
+	}
+	// The SSE stream ends; what it read is whole events up to some id.
+	lastID := ""
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("sse after id %q: %v, want the server to end the stream", lastID, err)
+			}
+			break
+		}
+		if id, ok := strings.CutPrefix(line, "id: "); ok {
+			lastID = strings.TrimSpace(id)
+		}
+	}
+	if lastID == "" || strings.HasSuffix(lastID, fmt.Sprintf(":%d", pubs)) {
+		t.Fatalf("the slow SSE stream got every publication or none (last id %q)", lastID)
+	}
+	if got := scrape(t, d)["rtd_slow_client_closes_total"]; got != 2 {
+		t.Fatalf("rtd_slow_client_closes_total = %v, want 2", got)
+	}
+
+	// The WebSocket client resubscribes from its last position until it
+	// has everything. A recovery burst is held to the same send queue, so
+	// it may take more than one round, each ending in 1013 and each
+	// starting where the last one stopped.
+	next := int(last["offset"].(float64)) + 1
+	for rounds := 1; next <= pubs; rounds++ {
+		if rounds > 10 {
+			t.Fatalf("still at offset %d after 10 recoveries", next)
+		}
+		ws := dialWS(t, d, "")
+		pos := fmt.Sprintf("%s:%d", last["epoch"], next-1)
+		if r := ws.call(`{"id":2,"op":"subscribe","channel":"flood","since":"` + pos + `"}`); r["ok"] != true || r["recovered"] != true {
+			t.Fatalf("resubscribe since %s: %v", pos, r)
+		}
+		for next <= pubs {
+			_, m, err := ws.c.ReadMessage()
+			if err != nil {
+				if !websocket.IsCloseError(err, 1013) {
+					t.Fatalf("recovering offset %d: %v", next, err)
+				}
+				break
+			}
+			var p map[string]any
+			json.Unmarshal(m, &p)
+			if p["offset"] != float64(next) || !strings.HasPrefix(p["data"].(string), fmt.Sprint(next, " ")) {
+				t.Fatalf("recovered offset %v, want %d", p["offset"], next)
+			}
+			next++
+		}
+		ws.c.Close()
+	}
+	// The SSE client comes back with its Last-Event-ID and resumes right
+	// after it.
+	req, _ = http.NewRequest("GET", d.url("/sse?channel=flood"), nil)
+	req.Header.Set("Last-Event-ID", lastID)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	_, off, _ := strings.Cut(lastID, ":")
+	var seen int
+	fmt.Sscan(off, &seen)
+	if ev := readSSEEvent(t, bufio.NewReader(resp2.Body)); ev["id"] != fmt.Sprintf("%s:%d", last["epoch"], seen+1) {
+		t.Fatalf("SSE resumed after %q with id %q", lastID, ev["id"])
 	}
 }

@@ -46,11 +46,14 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 			HeartbeatInterval: cfg.WSHeartbeat,
 			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
 			Compression:       cfg.WSCompression,
+			SlowClientPolicy:  cfg.slowClient,
+			SlowClientGrace:   cfg.SlowClientGrace,
 		},
 		SSE: fanout.SSERouteOptions{
 			Origins:           cfg.AllowedOrigins,
 			HeartbeatInterval: cfg.SSEHeartbeat,
 			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
+			SlowClientPolicy:  cfg.slowClient,
 		},
 	}
 	hubOpts := hubOptions(cfg, &tierOpts)
