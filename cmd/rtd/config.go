@@ -49,13 +49,14 @@ type config struct {
 
 	SlowClientPolicy string        `yaml:"slow-client-policy"`
 	SlowClientGrace  time.Duration `yaml:"slow-client-grace"`
+	WSHeartbeat      time.Duration `yaml:"ws-heartbeat"`
+	WSIdleTimeout    time.Duration `yaml:"ws-idle-timeout"`
 
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
 	HistorySize       int                `yaml:"history-size"`
 	HistoryTTL        time.Duration      `yaml:"history-ttl"`
 	MaxConnsPerUser   int                `yaml:"max-conns-per-user"`
-	WSHeartbeat       time.Duration      `yaml:"ws-heartbeat"`
 	WSCompression     bool               `yaml:"ws-compression"`
 	SSEHeartbeat      time.Duration      `yaml:"sse-heartbeat"`
 	AllowedOrigins    []string           `yaml:"allowed-origins"`
@@ -89,6 +90,8 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.IntVar(&c.BrokerReplicas, "broker-replicas", 1, "NATS servers holding the history stream (1 to 5; 3 in a NATS cluster)")
 	fs.StringVar(&c.SlowClientPolicy, "slow-client-policy", "close", "a /ws or /sse client whose send queue is full: close (WebSocket 1013, SSE stream ended; it reconnects and recovers from history), error or drop (it misses that publication)")
 	fs.DurationVar(&c.SlowClientGrace, "slow-client-grace", time.Second, "time a WebSocket closed as a slow client gets to read its 1013 close frame")
+	fs.DurationVar(&c.WSHeartbeat, "ws-heartbeat", 25*time.Second, "WebSocket ping interval (0 = no pings)")
+	fs.DurationVar(&c.WSIdleTimeout, "ws-idle-timeout", 60*time.Second, "close (1001) a WebSocket that sent nothing, not even a pong, this long: reclaims dead peers (0 = never; must exceed ws-heartbeat)")
 	return path
 }
 
@@ -127,8 +130,22 @@ func (c *config) resolve() []error {
 	if c.slowClient, err = choice("slow-client-policy", c.SlowClientPolicy, "close", slowClientPolicies); err != nil {
 		errs = append(errs, err)
 	}
-	if c.SlowClientGrace < 0 {
-		errs = append(errs, fmt.Errorf("slow-client-grace must not be negative (%v)", c.SlowClientGrace))
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"slow-client-grace", c.SlowClientGrace}, {"ws-heartbeat", c.WSHeartbeat}, {"ws-idle-timeout", c.WSIdleTimeout}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative (%v)", d.key, d.v))
+		}
+	}
+	// A client that only listens sends nothing but its pongs: without
+	// pings, or with pings further apart than the idle timeout, it would be
+	// closed as idle.
+	switch {
+	case c.WSIdleTimeout > 0 && c.WSHeartbeat <= 0:
+		errs = append(errs, fmt.Errorf("ws-idle-timeout %v needs ws-heartbeat: without pings a client that only listens is closed as idle (set ws-idle-timeout: 0 too)", c.WSIdleTimeout))
+	case c.WSIdleTimeout > 0 && c.WSIdleTimeout <= c.WSHeartbeat:
+		errs = append(errs, fmt.Errorf("ws-idle-timeout %v must exceed ws-heartbeat %v (twice it allows for a lost pong)", c.WSIdleTimeout, c.WSHeartbeat))
 	}
 	return errs
 }

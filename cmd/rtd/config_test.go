@@ -145,3 +145,48 @@ func TestConfigSlowClient(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigRouteOptions: the defaults reach the tier's routes — pings
+// every 25 s, dead peers closed after 60 s of silence, slow clients closed.
+func TestConfigRouteOptions(t *testing.T) {
+	c, err := load(nil, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tierOptions(c, nil)
+	if o.WS.HeartbeatInterval != 25*time.Second || o.WS.IdleTimeout != 60*time.Second ||
+		o.WS.SlowClientPolicy != server.SlowClientClose || o.WS.SlowClientGrace != time.Second ||
+		o.SSE.SlowClientPolicy != server.SlowClientClose {
+		t.Fatalf("tier options from the defaults: %+v", o)
+	}
+}
+
+// TestConfigWSLiveness: a WebSocket idle timeout must leave room for the
+// pongs that show a listening client is alive.
+func TestConfigWSLiveness(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--ws-heartbeat", "10s", "--ws-idle-timeout", "30s"}, ""},
+		{[]string{"--ws-heartbeat", "0", "--ws-idle-timeout", "0"}, ""},
+		{[]string{"--ws-idle-timeout", "20s"}, "ws-idle-timeout 20s must exceed ws-heartbeat 25s"},
+		{[]string{"--ws-heartbeat", "0"}, "ws-idle-timeout 1m0s needs ws-heartbeat"},
+		{[]string{"--ws-heartbeat", "-1s", "--ws-idle-timeout", "0"}, "ws-heartbeat must not be negative"},
+	} {
+		_, err := load(tc.args, noEnv, &bytes.Buffer{})
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.err)
+		}
+	}
+	c, err := load(nil, func(k string) string { return map[string]string{"RTD_WS_IDLE_TIMEOUT": "90s"}[k] }, &bytes.Buffer{})
+	if err != nil || c.WSIdleTimeout != 90*time.Second {
+		t.Fatalf("RTD_WS_IDLE_TIMEOUT: %v %v", c.WSIdleTimeout, err)
+	}
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("addr: \":80\"\nws-heartbeat: 30s\nws-idle-timeout: 30s\n"), 0o600)
+	if err := checkConfig(file); err == nil || !strings.Contains(err.Error(), file+":3: ws-idle-timeout 30s must exceed ws-heartbeat 30s") {
+		t.Fatalf("config check: %v", err)
+	}
+}

@@ -544,3 +544,52 @@ func TestE2ESlowClientClosedAndRecovers(t *testing.T) {
 		t.Fatalf("SSE resumed after %q with id %q", lastID, ev["id"])
 	}
 }
+
+// TestE2EWebSocketLiveness: the daemon pings, a client that answers stays
+// connected well past the idle timeout, and one that does not is closed with
+// 1001 once the idle timeout has passed.
+func TestE2EWebSocketLiveness(t *testing.T) {
+	d := startDaemon(t, "--ws-heartbeat", "100ms", "--ws-idle-timeout", "400ms")
+
+	// Answers every ping: after 8 of them (800 ms, twice the idle timeout)
+	// it still gets replies.
+	live := dialWS(t, d, "")
+	pings := make(chan struct{}, 64)
+	live.c.SetPingHandler(func(p string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return live.c.WriteControl(websocket.PongMessage, []byte(p), time.Now().Add(time.Second))
+	})
+	msgs := make(chan map[string]any, 1)
+	go func() {
+		for {
+			_, m, err := live.c.ReadMessage()
+			if err != nil {
+				close(msgs)
+				return
+			}
+			var v map[string]any
+			json.Unmarshal(m, &v)
+			msgs <- v
+		}
+	}()
+	for range 8 {
+		<-pings
+	}
+	live.send(`{"op":"ping"}`)
+	if r, ok := <-msgs; !ok || r["op"] != "pong" {
+		t.Fatalf("a client answering pings after 8 of them: %v (open %v)", r, ok)
+	}
+
+	// Never answers: closed as idle.
+	silent := dialWS(t, d, "")
+	pinged := 0
+	silent.c.SetPingHandler(func(string) error { pinged++; return nil })
+	_, _, err := silent.c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 1001 || ce.Text != "idle timeout" || pinged == 0 {
+		t.Fatalf("a client that never answers: %v after %d pings, want close 1001 \"idle timeout\"", err, pinged)
+	}
+}

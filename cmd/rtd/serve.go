@@ -36,26 +36,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	if err != nil {
 		return err
 	}
-	tierOpts := fanout.Options{
-		Verifier:       verifier,
-		APIKey:         cfg.APIKey,
-		AllowAnonymous: cfg.AllowAnonymous,
-		Namespaces:     cfg.Namespaces,
-		WS: fanout.WSRouteOptions{
-			Origins:           cfg.AllowedOrigins,
-			HeartbeatInterval: cfg.WSHeartbeat,
-			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
-			Compression:       cfg.WSCompression,
-			SlowClientPolicy:  cfg.slowClient,
-			SlowClientGrace:   cfg.SlowClientGrace,
-		},
-		SSE: fanout.SSERouteOptions{
-			Origins:           cfg.AllowedOrigins,
-			HeartbeatInterval: cfg.SSEHeartbeat,
-			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
-			SlowClientPolicy:  cfg.slowClient,
-		},
-	}
+	tierOpts := tierOptions(cfg, verifier)
 	hubOpts := hubOptions(cfg, &tierOpts)
 	brokerStatus := func() error { return nil }
 	var brk *natsbroker.Broker
@@ -135,6 +116,31 @@ func newVerifier(cfg *config) (fanout.TokenVerifier, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tierOptions maps the configuration onto the fan-out tier and its routes.
+func tierOptions(cfg *config, verifier fanout.TokenVerifier) fanout.Options {
+	return fanout.Options{
+		Verifier:       verifier,
+		APIKey:         cfg.APIKey,
+		AllowAnonymous: cfg.AllowAnonymous,
+		Namespaces:     cfg.Namespaces,
+		WS: fanout.WSRouteOptions{
+			Origins:           cfg.AllowedOrigins,
+			HeartbeatInterval: cfg.WSHeartbeat,
+			IdleTimeout:       cfg.WSIdleTimeout,
+			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
+			Compression:       cfg.WSCompression,
+			SlowClientPolicy:  cfg.slowClient,
+			SlowClientGrace:   cfg.SlowClientGrace,
+		},
+		SSE: fanout.SSERouteOptions{
+			Origins:           cfg.AllowedOrigins,
+			HeartbeatInterval: cfg.SSEHeartbeat,
+			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
+			SlowClientPolicy:  cfg.slowClient,
+		},
+	}
 }
 
 // hubOptions maps the configuration onto the hub; namespaces reach it
