@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rtd-project/rtd/fanout"
+	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -51,6 +52,9 @@ type config struct {
 	SlowClientGrace  time.Duration `yaml:"slow-client-grace"`
 	WSHeartbeat      time.Duration `yaml:"ws-heartbeat"`
 	WSIdleTimeout    time.Duration `yaml:"ws-idle-timeout"`
+	SSERetry         time.Duration `yaml:"sse-retry"`
+	SSECredentials   bool          `yaml:"sse-allow-credentials"`
+	UserLimitPolicy  string        `yaml:"user-limit-policy"`
 
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
@@ -64,6 +68,7 @@ type config struct {
 
 	// Resolved from the fields above by resolve.
 	slowClient server.SlowClientPolicy
+	userLimit  hub.UserLimitPolicy
 }
 
 // flags binds every config field to a flag of fs; the flags' defaults are
@@ -92,6 +97,9 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.DurationVar(&c.SlowClientGrace, "slow-client-grace", time.Second, "time a WebSocket closed as a slow client gets to read its 1013 close frame")
 	fs.DurationVar(&c.WSHeartbeat, "ws-heartbeat", 25*time.Second, "WebSocket ping interval (0 = no pings)")
 	fs.DurationVar(&c.WSIdleTimeout, "ws-idle-timeout", 60*time.Second, "close (1001) a WebSocket that sent nothing, not even a pong, this long: reclaims dead peers (0 = never; must exceed ws-heartbeat)")
+	fs.DurationVar(&c.SSERetry, "sse-retry", 3*time.Second, "reconnection delay hinted to SSE clients (retry:); at shutdown it is jittered up to 5 times")
+	fs.BoolVar(&c.SSECredentials, "sse-allow-credentials", false, "let cross-origin EventSource send cookies (withCredentials) from the allowed-origins")
+	fs.StringVar(&c.UserLimitPolicy, "user-limit-policy", "reject", "a user at max-conns-per-user connects again: reject (429) or evict-oldest (its oldest connection is closed, 1008)")
 	return path
 }
 
@@ -107,6 +115,12 @@ var slowClientPolicies = map[string]server.SlowClientPolicy{
 	"close": server.SlowClientClose,
 	"error": server.SlowClientError,
 	"drop":  server.SlowClientDrop,
+}
+
+// userLimitPolicies are the values of user-limit-policy.
+var userLimitPolicies = map[string]hub.UserLimitPolicy{
+	"reject":       hub.UserLimitReject,
+	"evict-oldest": hub.UserLimitEvictOldest,
 }
 
 // choice looks name up among the values of key (def when name is empty);
@@ -129,6 +143,18 @@ func (c *config) resolve() []error {
 	var err error
 	if c.slowClient, err = choice("slow-client-policy", c.SlowClientPolicy, "close", slowClientPolicies); err != nil {
 		errs = append(errs, err)
+	}
+	if c.userLimit, err = choice("user-limit-policy", c.UserLimitPolicy, "reject", userLimitPolicies); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SSERetry <= 0 {
+		errs = append(errs, fmt.Errorf("sse-retry must be positive (%v)", c.SSERetry))
+	}
+	switch {
+	case c.SSECredentials && len(c.AllowedOrigins) == 0:
+		errs = append(errs, errors.New("sse-allow-credentials needs allowed-origins: without them no cross-origin page may read a stream"))
+	case c.SSECredentials && slices.Contains(c.AllowedOrigins, "*"):
+		errs = append(errs, errors.New(`sse-allow-credentials with allowed-origins "*" lets any site read streams with its visitors' cookies: list the origins`))
 	}
 	for _, d := range []struct {
 		key string

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rtd-project/rtd/fanout"
+	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -146,8 +148,9 @@ func TestConfigSlowClient(t *testing.T) {
 	}
 }
 
-// TestConfigRouteOptions: the defaults reach the tier's routes — pings
-// every 25 s, dead peers closed after 60 s of silence, slow clients closed.
+// TestConfigRouteOptions: the defaults reach the tier's routes and the hub
+// (pings every 25 s, dead peers closed after 60 s of silence, slow clients
+// closed, retry 3 s, users at their limit refused), and so do the keys.
 func TestConfigRouteOptions(t *testing.T) {
 	c, err := load(nil, func(string) string { return "" }, &bytes.Buffer{})
 	if err != nil {
@@ -156,8 +159,37 @@ func TestConfigRouteOptions(t *testing.T) {
 	o := tierOptions(c, nil)
 	if o.WS.HeartbeatInterval != 25*time.Second || o.WS.IdleTimeout != 60*time.Second ||
 		o.WS.SlowClientPolicy != server.SlowClientClose || o.WS.SlowClientGrace != time.Second ||
-		o.SSE.SlowClientPolicy != server.SlowClientClose {
+		o.SSE.SlowClientPolicy != server.SlowClientClose || o.SSE.Retry != 3*time.Second || o.SSE.AllowCredentials {
 		t.Fatalf("tier options from the defaults: %+v", o)
+	}
+	if h := hubOptions(c, &o); h.UserLimit != hub.UserLimitReject {
+		t.Fatalf("hub user limit from the defaults: %v", h.UserLimit)
+	}
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("allowed-origins: [\"https://app.example\"]\nsse-allow-credentials: true\nsse-retry: 5s\nmax-conns-per-user: 2\nuser-limit-policy: evict-oldest\n"), 0o600)
+	if c, err = load([]string{"--config", file}, func(string) string { return "" }, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	o = tierOptions(c, nil)
+	if !o.SSE.AllowCredentials || o.SSE.Retry != 5*time.Second || !slices.Equal(o.SSE.Origins, []string{"https://app.example"}) {
+		t.Fatalf("SSE options from the file: %+v", o.SSE)
+	}
+	if h := hubOptions(c, &o); h.UserLimit != hub.UserLimitEvictOldest || h.MaxConnsPerUser != 2 {
+		t.Fatalf("hub options from the file: %v %d", h.UserLimit, h.MaxConnsPerUser)
+	}
+	os.WriteFile(file, []byte("addr: \":80\"\nsse-allow-credentials: true\nallowed-origins: [\"*\"]\nsse-retry: 0s\nuser-limit-policy: evict-newest\n"), 0o600)
+	err = checkConfig(file)
+	for _, want := range []string{
+		file + `:2: sse-allow-credentials with allowed-origins "*"`,
+		file + ":4: sse-retry must be positive",
+		file + `:5: user-limit-policy "evict-newest": want one of evict-oldest, reject`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+	if _, err := load([]string{"--sse-allow-credentials"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "sse-allow-credentials needs allowed-origins") {
+		t.Fatalf("credentials without origins: %v", err)
 	}
 }
 

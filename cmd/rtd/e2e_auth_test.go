@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +147,27 @@ func TestE2EAuth(t *testing.T) {
 			t.Fatalf("after the old token's expiry: %v", r)
 		}
 	})
+}
+
+// TestE2EUserLimitEvictOldest: with user-limit-policy evict-oldest a user at
+// max-conns-per-user who connects again is let in, and the oldest of their
+// connections is closed with 1008.
+func TestE2EUserLimitEvictOldest(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("max-conns-per-user: 1\n"), 0o600)
+	d := startDaemon(t, "--config", file, "--jwt-secret", testSecret, "--user-limit-policy", "evict-oldest")
+	q := "?token=" + token(t, testSecret, "alice", time.Hour, []string{"news"}, nil)
+	first := dialWS(t, d, q)
+	if r := first.call(`{"op":"ping"}`); r["op"] != "pong" {
+		t.Fatalf("first connection: %v", r)
+	}
+	second := dialWS(t, d, q)
+	_, _, err := first.c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 1008 || ce.Text != "too many connections for user" {
+		t.Fatalf("the oldest connection: %v, want close 1008", err)
+	}
+	if r := second.call(`{"op":"ping"}`); r["op"] != "pong" {
+		t.Fatalf("the newest connection: %v", r)
+	}
 }

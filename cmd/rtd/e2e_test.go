@@ -593,3 +593,27 @@ func TestE2EWebSocketLiveness(t *testing.T) {
 		t.Fatalf("a client that never answers: %v after %d pings, want close 1001 \"idle timeout\"", err, pinged)
 	}
 }
+
+// TestE2ESSECredentialsAndRetry: sse-allow-credentials and sse-retry reach
+// the /sse route: an allowed origin is named with Allow-Credentials, and the
+// stream opens with the configured retry hint.
+func TestE2ESSECredentialsAndRetry(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("allowed-origins: [\"https://app.example\"]\nsse-allow-credentials: true\nsse-retry: 4500ms\n"), 0o600)
+	d := startDaemon(t, "--config", file)
+	req, _ := http.NewRequest("GET", d.url("/sse?channel=news"), nil)
+	req.Header.Set("Origin", "https://app.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("%d, CORS headers %v", resp.StatusCode, resp.Header)
+	}
+	br := bufio.NewReader(resp.Body)
+	pad, _ := br.ReadString('\n')
+	if retry, err := br.ReadString('\n'); !strings.HasPrefix(pad, ":") || retry != "retry: 4500\n" {
+		t.Fatalf("the stream opens with %q, %q (%v); want the padding comment, then the retry hint 4500", pad, retry, err)
+	}
+}

@@ -136,7 +136,9 @@ func tierOptions(cfg *config, verifier fanout.TokenVerifier) fanout.Options {
 		},
 		SSE: fanout.SSERouteOptions{
 			Origins:           cfg.AllowedOrigins,
+			AllowCredentials:  cfg.SSECredentials,
 			HeartbeatInterval: cfg.SSEHeartbeat,
+			Retry:             cfg.SSERetry,
 			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
 			SlowClientPolicy:  cfg.slowClient,
 		},
@@ -150,6 +152,7 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 		HistorySize:     cfg.HistorySize,
 		HistoryTTL:      cfg.HistoryTTL,
 		MaxConnsPerUser: cfg.MaxConnsPerUser,
+		UserLimit:       cfg.userLimit,
 		ChannelOptions:  tier.ChannelOptions,
 	}
 }
