@@ -79,7 +79,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.Echo, "echo", false, "mount the test routes GET /echo (WebSocket) and GET /echo/sse")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops (0 = one per CPU)")
-	fs.IntVar(&c.MaxConns, "max-conns", 0, "maximum concurrent connections (0 = default 19000)")
+	fs.IntVar(&c.MaxConns, "max-conns", 0, "maximum concurrent connections (0 = the open-files limit less 100)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", 10*time.Second, "time allowed to send a request head")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "keep-alive idle timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown deadline")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +29,10 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	if len(c.Namespaces) != 1 || !c.Namespaces[0].ClientPublish {
 		t.Fatalf("namespaces: %+v", c.Namespaces)
+	}
+	var help bytes.Buffer
+	if _, err := load([]string{"-h"}, func(string) string { return "" }, &help); !errors.Is(err, flag.ErrHelp) || !strings.Contains(help.String(), "(0 = the open-files limit less 100)") {
+		t.Fatalf("rtd serve -h: %v\n%s", err, help.String())
 	}
 	if _, err := load([]string{"--addr"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
 		t.Fatal("a flag without its value was accepted")
