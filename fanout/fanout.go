@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/sse"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -21,8 +22,9 @@ type Tier struct {
 	apiRejected  atomic.Int64
 	published    atomic.Int64
 
-	mu       sync.Mutex
-	expiring map[*server.Socket]*session // sockets whose token expires
+	mu          sync.Mutex
+	expiring    map[*server.Socket]*session // sockets whose token expires
+	expiringSSE map[*server.Stream]int64    // streams whose token expires, at (unix nanoseconds)
 }
 
 // Mount registers the tier's routes on srv:
@@ -40,7 +42,7 @@ type Tier struct {
 // srv so namespaces reach the hub. When the hub has a Broker, publishing
 // answers 503 (the API) or error 112 (/ws) while the bus cannot take it.
 func Mount(srv *server.Server, o Options) (*Tier, error) {
-	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session)}
+	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session), expiringSSE: make(map[*server.Stream]int64)}
 	err := srv.WebSocket("/ws", server.WSHandler{
 		OnOpen:    t.wsOpen,
 		OnMessage: t.wsMessage,
@@ -59,7 +61,7 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = srv.SSE("/sse", server.SSEHandler{OnOpen: t.sseOpen}, server.SSEOptions{
+	err = srv.SSE("/sse", server.SSEHandler{OnOpen: t.sseOpen, OnClose: t.sseClose}, server.SSEOptions{
 		Origins:           t.o.SSE.Origins,
 		AllowCredentials:  t.o.SSE.AllowCredentials,
 		HeartbeatInterval: t.o.SSE.HeartbeatInterval,
@@ -94,7 +96,9 @@ func (t *Tier) Run(ctx context.Context) {
 	}
 }
 
-// expire closes (3000) every socket whose token has expired.
+// expire closes (3000) every socket whose token has expired, and ends every
+// such SSE stream after an "error" event saying so (the stream cannot be
+// refreshed: the client reconnects with a new token).
 func (t *Tier) expire(now time.Time) {
 	t.mu.Lock()
 	var due []*server.Socket
@@ -104,9 +108,20 @@ func (t *Tier) expire(now time.Time) {
 			delete(t.expiring, sock)
 		}
 	}
+	var dueSSE []*server.Stream
+	for st, e := range t.expiringSSE {
+		if e <= now.UnixNano() {
+			dueSSE = append(dueSSE, st)
+			delete(t.expiringSSE, st)
+		}
+	}
 	t.mu.Unlock()
 	for _, sock := range due {
 		_ = sock.Close(closeTokenExpired, expiredReason)
+	}
+	for _, st := range dueSSE {
+		_ = st.Send(sse.Event{Event: "error", Data: []byte(`{"error":"token expired"}`)})
+		_ = st.Close()
 	}
 }
 

@@ -42,6 +42,11 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 // reload that channel's state.
 func (t *Tier) sseOpen(st *server.Stream) {
 	r := st.Request()
+	if id, _ := r.Value().(*Identity); id != nil && !id.Expires.IsZero() {
+		t.mu.Lock()
+		t.expiringSSE[st] = id.Expires.UnixNano()
+		t.mu.Unlock()
+	}
 	var last *hub.Position
 	if v := st.LastEventID(); v != "" {
 		if p, err := hub.ParsePosition(v); err == nil {
@@ -83,4 +88,10 @@ func (t *Tier) sseOpen(st *server.Stream) {
 func errorJSON(channel string, err error) []byte {
 	b, _ := json.Marshal(map[string]string{"channel": channel, "error": err.Error()})
 	return b
+}
+
+func (t *Tier) sseClose(st *server.Stream) {
+	t.mu.Lock()
+	delete(t.expiringSSE, st)
+	t.mu.Unlock()
 }
