@@ -67,10 +67,11 @@ type inboxItem struct {
 type inboxOp uint8
 
 const (
-	opBatch    inboxOp = iota
-	opSend             // queue buf on c
-	opClose            // close c with code and reason
-	opResponse         // write the deferred response buf on c
+	opBatch         inboxOp = iota
+	opSend                  // queue buf on c
+	opSendUncounted         // opSend, but not a message for the metrics (an SSE comment)
+	opClose                 // close c with code and reason
+	opResponse              // write the deferred response buf on c
 )
 
 func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
@@ -132,7 +133,7 @@ func (l *loop) handle(it *inboxItem) {
 	case opBatch:
 		it.batch.Each(l)
 		it.batch.Release()
-	case opSend:
+	case opSend, opSendUncounted:
 		// The sender already admitted these bytes against the limit;
 		// they are queued whatever the backlog is now, and leave the
 		// posted count only once the flush has accounted for them.
@@ -144,7 +145,9 @@ func (l *loop) handle(it *inboxItem) {
 		}
 		c.admitted += len(it.buf.B)
 		l.queue(c, it.buf.B)
-		l.count(c, len(it.buf.B))
+		if it.op == opSend {
+			l.count(c, len(it.buf.B))
+		}
 	case opClose:
 		l.closeConn(it.c, it.code, it.reason)
 	case opResponse:
@@ -306,6 +309,10 @@ func (l *loop) closeConn(c *conn, code int, reason string) {
 		}
 		l.startCloseWS(c, code, reason, wait)
 	case stateSSE:
+		if code == closeTryAgainLater { // Stream.Send's SlowClientClose
+			l.s.metrics.SlowClientCloses.Add(1)
+			l.logSlowClient(c)
+		}
 		l.endSSE(c)
 	default:
 		_ = c.gc.Close()

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,17 +251,25 @@ func TestSSELastEventIDQuery(t *testing.T) {
 	}
 }
 
+// serveStreams starts a server with one SSE route, /s, with options o; it
+// returns the server and the streams the route opens.
+func serveStreams(t *testing.T, o SSEOptions) (*Server, <-chan *Stream) {
+	t.Helper()
+	opened := make(chan *Stream, 1)
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.SSE("/s", SSEHandler{OnOpen: func(st *Stream) { opened <- st }}, o); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return s, opened
+}
+
 // TestSSESendRejectsFieldInjection: an id or event name with CR, LF or NUL
 // fails Send with the sse package's error and writes nothing; the next valid
 // event is the first thing after the preamble.
 func TestSSESendRejectsFieldInjection(t *testing.T) {
 	t.Parallel()
-	opened := make(chan *Stream, 1)
-	s := startServer(t, Options{}, func(s *Server) {
-		if err := s.SSE("/s", SSEHandler{OnOpen: func(st *Stream) { opened <- st }}, SSEOptions{HeartbeatInterval: -1}); err != nil {
-			t.Fatal(err)
-		}
-	})
+	s, opened := serveStreams(t, SSEOptions{HeartbeatInterval: -1})
 	resp := getStream(t, httpURL(s, "/s"))
 	st := <-opened
 	for _, c := range []struct {
@@ -350,5 +359,92 @@ func TestSSEClientDisconnect(t *testing.T) {
 	case <-closed:
 		t.Fatal("OnClose ran twice")
 	default:
+	}
+}
+
+// TestSSEStreamSugar: SendJSON names the event and encodes the data,
+// Heartbeat writes a comment line in order with the events (not counted as
+// one), RemoteAddr is the client's address; net/http reads the stream.
+func TestSSEStreamSugar(t *testing.T) {
+	t.Parallel()
+	s, opened := serveStreams(t, SSEOptions{HeartbeatInterval: -1})
+	c := dial(t, s)
+	fmt.Fprint(c, "GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+	st := <-opened
+	if got, want := st.RemoteAddr(), c.LocalAddr().String(); got != want {
+		t.Errorf("RemoteAddr %q, want the client's %q", got, want)
+	}
+	if err := st.SendJSON("greet", map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Heartbeat(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SendJSON("", []int{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	var jsonErr *json.UnsupportedTypeError
+	if err := st.SendJSON("x", make(chan int)); !errors.As(err, &jsonErr) {
+		t.Errorf("SendJSON of a channel: %v, want json's UnsupportedTypeError", err)
+	}
+	if err := st.SendJSON("bad\nname", 1); !errors.Is(err, sse.ErrInvalidEventName) {
+		t.Errorf("SendJSON with a bad event name: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := readResponse(t, bufioReader(c), "GET")
+	want := string(sse.AppendPreamble(nil, defaultSSERetry)) + "event: greet\ndata: {\"a\":1}\n\n:\n\ndata: [1,2]\n\n"
+	if resp.StatusCode != 200 || body != want {
+		t.Fatalf("%d, stream %q, want %q", resp.StatusCode, trimPadding(body), trimPadding(want))
+	}
+	if n := s.Metrics().SSEEventsOut.Load(); n != 2 {
+		t.Errorf("SSEEventsOut = %d, want the 2 events and not the heartbeat", n)
+	}
+	if err := st.Heartbeat(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Heartbeat after the end: %v, want ErrClosed", err)
+	}
+}
+
+// TestSSEHeartbeatSlowClient: a heartbeat that does not fit the stream's send
+// queue meets the slow-client policy as an event would: dropped, refused, or
+// the stream ends (counted as a slow-client close).
+func TestSSEHeartbeatSlowClient(t *testing.T) {
+	t.Parallel()
+	opened := make(chan *Stream, 1)
+	s := startServer(t, Options{}, func(s *Server) {
+		for path, p := range map[string]SlowClientPolicy{"/drop": SlowClientDrop, "/error": SlowClientError, "/close": SlowClientClose} {
+			// 2 bytes: not even a heartbeat fits.
+			o := SSEOptions{HeartbeatInterval: -1, MaxSendQueueBytes: 2, SlowClientPolicy: p}
+			if err := s.SSE(path, SSEHandler{OnOpen: func(st *Stream) { opened <- st }}, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	getStream(t, httpURL(s, "/drop"))
+	st := <-opened
+	if err := st.Heartbeat(); !errors.Is(err, ErrDropped) {
+		t.Errorf("drop: Heartbeat %v", err)
+	}
+	if err := st.SendJSON("", 1); !errors.Is(err, ErrDropped) {
+		t.Errorf("drop: SendJSON %v", err)
+	}
+	getStream(t, httpURL(s, "/error"))
+	if err := (<-opened).Heartbeat(); !errors.Is(err, ErrSlowClient) {
+		t.Errorf("error: Heartbeat %v", err)
+	}
+	resp := getStream(t, httpURL(s, "/close"))
+	if err := (<-opened).Heartbeat(); !errors.Is(err, ErrSlowClient) {
+		t.Errorf("close: Heartbeat %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != string(sse.AppendPreamble(nil, defaultSSERetry)) {
+		t.Fatalf("close: the stream read %q, %v; want the preamble, then its end", trimPadding(string(body)), err)
+	}
+	if n := s.Metrics().SlowClientCloses.Load(); n != 1 {
+		t.Errorf("SlowClientCloses = %d, want 1", n)
+	}
+	if n := s.Metrics().SlowClientDropped.Load(); n != 2 {
+		t.Errorf("SlowClientDropped = %d, want 2", n)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -290,6 +291,36 @@ func (st *Stream) Send(e sse.Event) error {
 		bytebufferpool.Put(bb)
 		return err
 	}
+	return st.post(bb, opSend)
+}
+
+// SendJSON queues one event whose data is v encoded as JSON, named event
+// ("" for an unnamed "message" event). It fails as Send does, or with
+// json.Marshal's error.
+func (st *Stream) SendJSON(event string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return st.Send(sse.Event{Event: event, Data: b})
+}
+
+// Heartbeat queues a comment line, which clients ignore and proxies see as
+// traffic, behind what is already queued. It goes through the same send
+// queue and slow-client policy as Send, and is not counted as an event. The
+// route's periodic heartbeats (SSEOptions.HeartbeatInterval) go on as well.
+func (st *Stream) Heartbeat() error {
+	if st.closing.Load() {
+		return ErrClosed
+	}
+	bb := bytebufferpool.Get()
+	bb.B = append(bb.B[:0], heartbeat...)
+	return st.post(bb, opSendUncounted)
+}
+
+// post admits bb against the stream's send limit and hands it to the loop
+// (op opSend or opSendUncounted); it owns bb from here on.
+func (st *Stream) post(bb *bytebufferpool.ByteBuffer, op inboxOp) error {
 	l := st.c.l
 	if !st.admit(len(bb.B), st.route.opts.MaxSendQueueBytes) {
 		bytebufferpool.Put(bb)
@@ -300,18 +331,21 @@ func (st *Stream) Send(e sse.Event) error {
 			m.SlowClientDropped.Add(1)
 			return ErrDropped
 		case SlowClientClose:
-			_ = l.post(inboxItem{op: opClose, c: st.c})
+			_ = l.post(inboxItem{op: opClose, c: st.c, code: closeTryAgainLater})
 		}
 		return ErrSlowClient
 	}
 	st.posted.Add(int64(len(bb.B)))
-	if err := l.post(inboxItem{op: opSend, c: st.c, buf: bb}); err != nil {
+	if err := l.post(inboxItem{op: op, c: st.c, buf: bb}); err != nil {
 		st.posted.Add(-int64(len(bb.B)))
 		bytebufferpool.Put(bb)
 		return ErrClosed
 	}
 	return nil
 }
+
+// RemoteAddr returns the peer's address.
+func (st *Stream) RemoteAddr() string { return st.Request().RemoteAddr() }
 
 // Close ends the stream once what is queued is written. Idempotent.
 func (st *Stream) Close() error {

@@ -519,13 +519,27 @@ func (sock *Socket) SendJSON(v any) error {
 	return sock.send(ws.OpText, b, "")
 }
 
-// Ping sends a ping with payload (at most 125 bytes).
-func (sock *Socket) Ping(payload []byte) error {
-	if len(payload) > 125 {
+// Ping sends a ping with payload (at most 125 bytes, else ErrTooLarge).
+func (sock *Socket) Ping(payload []byte) error { return sock.sendControl(ws.OpPing, payload) }
+
+// SendPong sends an unsolicited pong with payload p (at most 125 bytes, else
+// ErrTooLarge): a one-way heartbeat the peer does not answer (RFC 6455
+// §5.5.3). Pings are answered by the server itself; this is not needed for
+// that. p may be reused when SendPong returns.
+func (sock *Socket) SendPong(p []byte) error { return sock.sendControl(ws.OpPong, p) }
+
+// sendControl sends a ping or pong: RFC 6455 caps their payload at 125 bytes.
+func (sock *Socket) sendControl(op ws.OpCode, p []byte) error {
+	if len(p) > 125 {
 		return ErrTooLarge
 	}
-	return sock.send(ws.OpPing, payload, "")
+	return sock.send(op, p, "")
 }
+
+// Closed reports whether the socket is closing or closed: a close frame was
+// sent or received, or the connection is gone. From then on every send
+// fails with ErrClosed.
+func (sock *Socket) Closed() bool { return sock.closing.Load() }
 
 // Close starts the closing handshake with code and reason. It is idempotent
 // and safe from any goroutine.
@@ -548,7 +562,7 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 	if text != "" {
 		p = unsafe.Slice(unsafe.StringData(text), len(text)) // read only
 	}
-	if op != ws.OpPing && len(p) > sock.route.opts.MaxMessageBytes {
+	if !op.IsControl() && len(p) > sock.route.opts.MaxMessageBytes {
 		return ErrTooLarge
 	}
 	l := sock.c.l
@@ -556,7 +570,7 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 		return l.slowSend(sock)
 	}
 	bb := bytebufferpool.Get()
-	if sock.deflate && op != ws.OpPing && len(p) >= compressMin {
+	if sock.deflate && !op.IsControl() && len(p) >= compressMin {
 		bb.B = appendCompressedFrame(bb.B[:0], op, p)
 	} else {
 		bb.B = wsframe.AppendFrame(bb.B[:0], op, p)

@@ -259,3 +259,71 @@ func TestSocketAPI(t *testing.T) {
 		t.Fatal("OnClose not called")
 	}
 }
+
+// TestSocketPongAndClosed: SendPong reaches gorilla's PongHandler with its
+// payload, in order with the messages around it, and refuses more than 125
+// bytes; Closed turns true once the close handshake starts, after which
+// sends fail with ErrClosed.
+func TestSocketPongAndClosed(t *testing.T) {
+	opened := make(chan *Socket, 1)
+	closed := make(chan struct{})
+	s := startServer(t, Options{}, func(s *Server) {
+		s.WebSocket("/ws", WSHandler{
+			OnOpen:  func(sock *Socket) { opened <- sock },
+			OnClose: func(*Socket, int, string) { close(closed) },
+		}, WSOptions{Compression: true})
+	})
+	c, _, err := (&websocket.Dialer{EnableCompression: true}).Dial(wsURL(s, "/ws"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var pongs []string // written by the PongHandler, which runs inside ReadMessage
+	c.SetPongHandler(func(p string) error { pongs = append(pongs, p); return nil })
+	sock := <-opened
+	if sock.Closed() {
+		t.Fatal("Closed on an open socket")
+	}
+	if err := sock.SendPong(make([]byte, 126)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("SendPong of 126 bytes: %v, want ErrTooLarge", err)
+	}
+	full := strings.Repeat("p", 125)
+	for _, step := range []func() error{
+		func() error { return sock.SendText("before") },
+		func() error { return sock.SendPong([]byte("beat")) },
+		func() error { return sock.SendPong([]byte(full)) },
+		func() error { return sock.SendPong(nil) },
+		func() error { return sock.SendText("after") },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, m, err := c.ReadMessage(); err != nil || string(m) != "before" || len(pongs) != 0 {
+		t.Fatalf("first message %q %v with pongs %q", m, err, pongs)
+	}
+	if _, m, err := c.ReadMessage(); err != nil || string(m) != "after" {
+		t.Fatalf("second message %q %v", m, err)
+	}
+	if len(pongs) != 3 || pongs[0] != "beat" || pongs[1] != full || pongs[2] != "" {
+		t.Fatalf("pongs between the messages: %q", pongs)
+	}
+	if err := sock.Close(4000, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, 4000) {
+		t.Fatalf("close: %v", err)
+	}
+	// The close frame was queued after the socket was marked closing.
+	if !sock.Closed() {
+		t.Fatal("Closed false once the close frame arrived")
+	}
+	<-closed
+	if !sock.Closed() {
+		t.Fatal("Closed false after OnClose")
+	}
+	if err := sock.SendPong([]byte("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SendPong after close: %v, want ErrClosed", err)
+	}
+}
