@@ -3,7 +3,6 @@ package fanout
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/proto/sse"
@@ -35,11 +34,12 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 }
 
 // sseOpen subscribes the stream to its channels. A Last-Event-ID (or
-// ?lastEventId=) is the position "epoch:offset" of the last event the client
-// saw; each channel's epoch is unique, so the channel it belongs to resumes
-// from it. A channel that cannot be recovered is announced with an event
-// "recovered" carrying {"channel":…,"recovered":false}: the client must
-// reload that channel's state.
+// ?lastEventId=) names where the client is: on a stream of several channels,
+// a position in each, in the order of the query (server.ParseEventID), so
+// every channel resumes exactly; a single position resumes the channel whose
+// epoch it names. A channel that cannot be recovered is announced with an
+// event "recovered" carrying {"channel":…,"recovered":false,"position":…}:
+// the client must reload that channel's state.
 func (t *Tier) sseOpen(st *server.Stream) {
 	r := st.Request()
 	if id, _ := r.Value().(*Identity); id != nil && !id.Expires.IsZero() {
@@ -47,20 +47,11 @@ func (t *Tier) sseOpen(st *server.Stream) {
 		t.expiringSSE[st] = id.Expires.UnixNano()
 		t.mu.Unlock()
 	}
-	var last *hub.Position
-	if v := st.LastEventID(); v != "" {
-		if p, err := hub.ParsePosition(v); err == nil {
-			last = &p
-		}
-	}
-	for _, ch := range r.QueryAll("channel") {
-		var since *hub.Position
-		if last != nil {
-			// Only the channel whose history holds that epoch can resume
-			// from it; hub.Subscribe reports recovered=false otherwise.
-			since = last
-		}
-		res, err := st.Subscribe(ch, since)
+	chans := r.QueryAll("channel")
+	resuming := st.LastEventID() != ""
+	since := resumePositions(st.LastEventID(), len(chans))
+	for i, ch := range chans {
+		res, err := st.Subscribe(ch, since[i])
 		if errors.Is(err, hub.ErrBrokerUnavailable) {
 			// The bus is away: end the stream, so that the client comes
 			// back (after the retry delay, with its Last-Event-ID) rather
@@ -73,16 +64,32 @@ func (t *Tier) sseOpen(st *server.Stream) {
 			_ = st.Send(sse.Event{Event: "error", Data: errorJSON(ch, err)})
 			continue
 		}
-		if since != nil && !res.Recovered && !strings.EqualFold(res.Position.Epoch, since.Epoch) && len(r.QueryAll("channel")) > 1 {
-			// Another channel's position: nothing was lost here that the
-			// client ever saw from this stream.
-			continue
-		}
-		if since != nil && !res.Recovered {
+		if resuming && !res.Recovered {
 			b, _ := json.Marshal(map[string]any{"channel": ch, "recovered": false, "position": res.Position.String()})
 			_ = st.Send(sse.Event{Event: "recovered", Data: b})
 		}
 	}
+}
+
+// resumePositions maps a Last-Event-ID onto n channels: one position each
+// when it names n, else the one it names for every channel (only the channel
+// of that epoch recovers from it; the others are told they did not). Nil
+// entries for none.
+func resumePositions(id string, n int) []*hub.Position {
+	out := make([]*hub.Position, n)
+	ps, err := server.ParseEventID(id)
+	if err != nil {
+		return out
+	}
+	for i := range out {
+		switch {
+		case len(ps) == n:
+			out[i] = &ps[i]
+		case len(ps) == 1:
+			out[i] = &ps[0]
+		}
+	}
+	return out
 }
 
 func errorJSON(channel string, err error) []byte {

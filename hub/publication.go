@@ -66,6 +66,13 @@ func (p Position) String() string {
 	return p.Epoch + ":" + strconv.FormatUint(p.Offset, 10)
 }
 
+// AppendTo appends the position as String writes it.
+func (p Position) AppendTo(dst []byte) []byte {
+	dst = append(dst, p.Epoch...)
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, p.Offset, 10)
+}
+
 // ParsePosition parses "epoch:offset" as written by Position.String. The epoch
 // is everything before the last colon.
 func ParsePosition(s string) (Position, error) {

@@ -156,3 +156,22 @@ func (c *Client) Subscriber() Subscriber { return c.s }
 func (c *Client) clientInfo() *ClientInfo {
 	return &ClientInfo{Client: c.ID, User: c.User, Info: c.Info}
 }
+
+// Channels returns the channels c is subscribed to, in the order it
+// subscribed (except that unsubscribing moves the last one into the gap).
+func (c *Client) Channels() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.subs))
+	for i, sub := range c.subs {
+		out[i] = sub.ch.name
+	}
+	return out
+}
+
+// Subscriptions returns how many channels c is subscribed to.
+func (c *Client) Subscriptions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.subs)
+}

@@ -190,20 +190,36 @@ func (sock *Socket) Unsubscribe(channel string) error {
 }
 
 // Subscribe subscribes the stream to channel; see Socket.Subscribe. Call it
-// from OnOpen.
+// from OnOpen. A stream on several channels gives its events ids that name a
+// position in each (see ParseEventID), so that a Last-Event-ID resumes them
+// all: subscribe in the same order when the client comes back.
 func (st *Stream) Subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
 	return st.c.subscribe(channel, since)
 }
 
-// Unsubscribe removes the stream from channel.
+// Unsubscribe removes the stream from channel. Call it from the stream's
+// callbacks.
 func (st *Stream) Unsubscribe(channel string) error {
-	return st.c.l.s.hub.Unsubscribe(st.c, channel)
+	if err := st.c.l.s.hub.Unsubscribe(st.c, channel); err != nil {
+		return err
+	}
+	st.untrackPosition(channel)
+	return nil
 }
 
 func (c *conn) subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
 	res, err := c.l.s.hub.Subscribe(c, channel, since)
 	if err != nil {
 		return res, err
+	}
+	if c.sse != nil {
+		// Where the client is in channel: what it saw, when the missed
+		// publications follow; else where the channel is now.
+		at := res.Position
+		if since != nil && res.Recovered {
+			at = *since
+		}
+		c.sse.trackPosition(c.l, channel, at)
 	}
 	for _, m := range res.Missed {
 		c.l.Visit(c, m)

@@ -38,6 +38,8 @@ type loop struct {
 	drainer   gnet.Runnable
 	sweeper   gnet.Runnable
 
+	firstSSE firstSSE // the stream that last subscribed to its first channel (see ssepos.go)
+
 	// per-flush state: connections with bytes queued, and the iovec slices
 	// they borrow while they do.
 	dirty   []*conn
@@ -165,7 +167,7 @@ func (l *loop) Visit(sub hub.Subscriber, m *hub.Prepared) {
 	case stateWS:
 		l.deliver(c, c.ws.frameOf(m))
 	case stateSSE:
-		l.deliver(c, m.SSE)
+		l.deliverSSE(c, m)
 	}
 }
 
@@ -337,6 +339,9 @@ func (l *loop) setBacklog(q *sendQueue, n int) {
 
 // closed is OnClose: the connection is gone; drop it from the loop.
 func (l *loop) closed(c *conn, err error) {
+	if c.sse != nil && l.firstSSE.st == c.sse {
+		l.firstSSE = firstSSE{}
+	}
 	c.state = stateClosed
 	if q := c.sendq(); q != nil {
 		l.setBacklog(q, 0) // what gnet still held is discarded with the connection

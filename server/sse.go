@@ -89,10 +89,10 @@ func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
 // Stream is one SSE response stream. Send, Close and the accessors are safe
 // from any goroutine; sends never block.
 type Stream struct {
-	c           *conn
-	route       *sseRoute
-	lastEventID string
-	req         atomic.Pointer[Request]
+	c     *conn
+	route *sseRoute
+	ext   atomic.Pointer[streamExt] // Last-Event-ID and channel positions; nil for most streams
+	req   atomic.Pointer[Request]
 
 	hc    hub.Client // hc.ID is the stream's ID
 	value atomic.Pointer[any]
@@ -130,9 +130,12 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 		}
 	}
 	st := &Stream{c: c, route: rt.sse}
-	st.lastEventID = string(r.live.Header("Last-Event-ID"))
-	if st.lastEventID == "" {
-		st.lastEventID = r.Query("lastEventId")
+	lastEventID := string(r.live.Header("Last-Event-ID"))
+	if lastEventID == "" {
+		lastEventID = r.Query("lastEventId")
+	}
+	if lastEventID != "" {
+		st.ext.Store(&streamExt{lastEventID: lastEventID})
 	}
 	st.hc = hub.Client{ID: strconv.FormatUint(s.nextID.Add(1), 36), User: r.user, Loop: l.idx}
 	c.sse = st
@@ -254,7 +257,12 @@ func (st *Stream) ID() string { return st.hc.ID }
 // LastEventID returns the id the client resumes from: the Last-Event-ID
 // header, or the lastEventId query parameter for clients that cannot set
 // headers. "" for a fresh stream.
-func (st *Stream) LastEventID() string { return st.lastEventID }
+func (st *Stream) LastEventID() string {
+	if e := st.ext.Load(); e != nil {
+		return e.lastEventID
+	}
+	return ""
+}
 
 // Request returns the request that opened the stream.
 func (st *Stream) Request() *Request { return st.req.Load() }

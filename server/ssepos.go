@@ -1,0 +1,155 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/rtd-project/rtd/hub"
+)
+
+// Event ids of streams on several channels. A stream's event id is what the
+// client brings back as Last-Event-ID after a reconnect. With one channel it
+// is that channel's position, "epoch:offset", which is part of the event
+// encoded once for every subscriber. With several it must name a position in
+// every channel, or the channels other than the last event's could not be
+// resumed: such a stream writes each publication with an id of its own,
+// "pos1,pos2,…" in the order it subscribed to the channels, followed by the
+// shared event without its id line (a copy into the loop's arena, no
+// allocation). ParseEventID reads both forms back.
+
+// Most streams have one channel and pay nothing for this: the loop remembers
+// the position of the last stream that subscribed to its first channel
+// (loop.firstSSE), which is all a second subscription made right after (in
+// the same OnOpen) needs. Only then does the stream get its positions.
+
+// streamExt is what few streams need: the Last-Event-ID a stream opened with
+// (immutable), and with two channels or more their positions (loop only).
+type streamExt struct {
+	lastEventID string
+	positions   []streamPosition
+}
+
+type streamPosition struct {
+	channel string
+	pos     hub.Position
+}
+
+var idField = []byte("id: ")
+
+// ErrInvalidEventID: a Last-Event-ID that is neither a position nor a list of
+// them.
+var ErrInvalidEventID = errors.New("server: invalid event id")
+
+// ParseEventID reads a Last-Event-ID that a Stream's events carried: one
+// position per channel of the stream, in the order the stream subscribed to
+// them (one for a stream of one channel).
+func ParseEventID(id string) ([]hub.Position, error) {
+	if id == "" {
+		return nil, ErrInvalidEventID
+	}
+	out := make([]hub.Position, 0, strings.Count(id, ",")+1)
+	for part := range strings.SplitSeq(id, ",") {
+		p, err := hub.ParsePosition(part)
+		if err != nil {
+			return nil, ErrInvalidEventID
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// firstSSE is a loop's record of the stream that last subscribed to its first
+// channel, and where that stream is in it.
+type firstSSE struct {
+	st *Stream
+	streamPosition
+}
+
+// trackPosition records that st, on l, has subscribed to channel at pos.
+func (st *Stream) trackPosition(l *loop, channel string, pos hub.Position) {
+	e := st.ext.Load()
+	if e != nil && len(e.positions) > 0 {
+		e.positions = append(e.positions, streamPosition{channel, pos})
+		return
+	}
+	switch n := st.hc.Subscriptions(); {
+	case n <= 1:
+		l.firstSSE = firstSSE{st, streamPosition{channel, pos}}
+		return
+	default:
+		// Positions from now on. The channels before this one: from the
+		// loop's record, or, subscribed too long ago for it, at an unknown
+		// position (a resume from it reports recovered:false).
+		var ps []streamPosition
+		if l.firstSSE.st == st {
+			ps = append(ps, l.firstSSE.streamPosition)
+		} else {
+			for _, ch := range st.hc.Channels() {
+				if ch != channel {
+					ps = append(ps, streamPosition{channel: ch})
+				}
+			}
+		}
+		ps = append(ps, streamPosition{channel, pos})
+		ne := &streamExt{positions: ps}
+		if e != nil {
+			ne.lastEventID = e.lastEventID
+		}
+		st.ext.Store(ne)
+	}
+}
+
+// untrackPosition forgets channel.
+func (st *Stream) untrackPosition(channel string) {
+	if e := st.ext.Load(); e != nil {
+		for i, p := range e.positions {
+			if p.channel == channel {
+				e.positions = append(e.positions[:i], e.positions[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// deliverSSE queues publication m on stream c: as encoded for everyone, or,
+// on a stream of several channels, under an id naming all of them.
+func (l *loop) deliverSSE(c *conn, m *hub.Prepared) {
+	e := c.sse.ext.Load()
+	if e == nil || len(e.positions) < 2 || m.Offset == 0 {
+		if m.Offset > 0 {
+			at := hub.Position{Epoch: m.Epoch, Offset: m.Offset}
+			switch {
+			case e != nil && len(e.positions) == 1: // down to one channel
+				e.positions[0].pos = at
+			case l.firstSSE.st == c.sse:
+				l.firstSSE.pos = at
+			}
+		}
+		l.deliver(c, m.SSE)
+		return
+	}
+	for i := range e.positions {
+		if p := &e.positions[i]; p.channel == m.Channel {
+			p.pos = hub.Position{Epoch: m.Epoch, Offset: m.Offset}
+			break
+		}
+	}
+	start := len(l.arena)
+	l.arena = append(l.arena, idField...)
+	for i, p := range e.positions {
+		if i > 0 {
+			l.arena = append(l.arena, ',')
+		}
+		l.arena = p.pos.AppendTo(l.arena)
+	}
+	l.arena = append(l.arena, '\n')
+	body := m.SSE
+	if bytes.HasPrefix(body, idField) {
+		if nl := bytes.IndexByte(body, '\n'); nl >= 0 {
+			body = body[nl+1:]
+		}
+	}
+	l.arena = append(l.arena, body...)
+	l.deliver(c, l.arena[start:len(l.arena):len(l.arena)])
+}
