@@ -316,6 +316,9 @@ func (l *loop) closeConn(c *conn, code int, reason string) {
 			l.logSlowClient(c)
 		}
 		l.endSSE(c)
+	case stateClosing:
+		// Already ending, with what it has queued still to go out and a
+		// deadline of its own.
 	default:
 		_ = c.gc.Close()
 	}
