@@ -195,3 +195,36 @@ func bindEmptyWildcard(s segment, ps *params) bool {
 	ps.n++
 	return true
 }
+
+// RouteInfo describes a registered route.
+type RouteInfo struct {
+	Method  string // GET, POST, …
+	Pattern string // as registered: "/rooms/:room"
+	Kind    string // "http", "websocket" or "sse"
+}
+
+func (k routeKind) String() string {
+	switch k {
+	case kindWS:
+		return "websocket"
+	case kindSSE:
+		return "sse"
+	}
+	return "http"
+}
+
+// Routes lists the registered routes, sorted by pattern and method: what a
+// server answers, for a startup log or an admin page.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(s.router.routes))
+	for _, r := range s.router.routes {
+		out = append(out, RouteInfo{Method: r.method, Pattern: r.pattern, Kind: r.kind.String()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pattern != out[j].Pattern {
+			return out[i].Pattern < out[j].Pattern
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
