@@ -203,6 +203,15 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 		return SubscribeResult{}, err
 	}
 	c := s.HubClient()
+	joined := false
+	if h.o.OnJoin != nil {
+		// Deferred first, so it runs after the unlock below.
+		defer func() {
+			if joined {
+				h.o.OnJoin(channel, *c.clientInfo())
+			}
+		}()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -233,6 +242,7 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 	sh.mu.Unlock()
 	c.subs = append(c.subs, sub)
 	h.subscriptions.Add(1)
+	joined = true
 	return res, nil
 }
 
@@ -254,12 +264,21 @@ func (h *Hub) lockOrAttach(name string) (*shard, *channel, time.Time, error) {
 func (h *Hub) Unsubscribe(s Subscriber, channel string) error {
 	c := s.HubClient()
 	now := h.o.Now()
+	left := false
+	if h.o.OnLeave != nil {
+		defer func() { // after the unlock below
+			if left {
+				h.o.OnLeave(channel, *c.clientInfo())
+			}
+		}()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := c.subIndex(channel)
 	if i < 0 {
 		return ErrNotSubscribed
 	}
+	left = true
 	h.unsubscribeLocked(c, channel, c.subs[i], now)
 	last := len(c.subs) - 1
 	c.subs[i] = c.subs[last]

@@ -163,6 +163,14 @@ func (r *registry) removeLocked(c *Client) {
 func (h *Hub) Disconnect(s Subscriber) { h.disconnect(s.HubClient()) }
 
 func (h *Hub) disconnect(c *Client) bool {
+	var left []string
+	if h.o.OnLeave != nil {
+		defer func() { // after the unlock below
+			for _, ch := range left {
+				h.o.OnLeave(ch, *c.clientInfo())
+			}
+		}()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.connected {
@@ -172,6 +180,9 @@ func (h *Hub) disconnect(c *Client) bool {
 	now := h.o.Now()
 	for _, sub := range c.subs {
 		h.unsubscribeLocked(c, sub.ch.name, sub, now)
+		if h.o.OnLeave != nil {
+			left = append(left, sub.ch.name)
+		}
 	}
 	c.subs = nil
 	h.reg.remove(c)

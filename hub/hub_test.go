@@ -322,6 +322,44 @@ func TestJoinLeave(t *testing.T) {
 	}
 }
 
+// TestOnJoinOnLeave: the hooks see every join and leave, outside the hub's
+// locks (the hook calls the hub back, which would deadlock under them).
+func TestOnJoinOnLeave(t *testing.T) {
+	var events []string
+	var h *Hub
+	hook := func(kind string) func(string, ClientInfo) {
+		return func(channel string, c ClientInfo) {
+			p, _ := h.Presence(channel) // calls the hub: no lock may be held
+			events = append(events, fmt.Sprintf("%s %s %s/%s %d", kind, channel, c.Client, c.User, p.Clients))
+		}
+	}
+	h, _ = newTestHub(t, 2, Options{OnJoin: hook("join"), OnLeave: hook("leave")})
+	a := connect(t, h, "a", "ua", 0)
+	b := connect(t, h, "b", "", 1)
+	subscribe(t, h, a, "x", nil)
+	subscribe(t, h, a, "y", nil)
+	subscribe(t, h, b, "x", nil)
+	if _, err := h.Subscribe(b, "x", nil); !errors.Is(err, ErrAlreadySubscribed) {
+		t.Fatalf("second subscribe: %v", err)
+	}
+	if err := h.Unsubscribe(b, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Unsubscribe(b, "x"); !errors.Is(err, ErrNotSubscribed) {
+		t.Fatalf("second unsubscribe: %v", err)
+	}
+	h.Disconnect(a)
+	slices.Sort(events[len(events)-2:]) // a's channels leave in no set order
+	want := []string{
+		"join x a/ua 1", "join y a/ua 1", "join x b/ 2",
+		"leave x b/ 1",
+		"leave x a/ua 0", "leave y a/ua 0",
+	}
+	if !slices.Equal(events, want) {
+		t.Fatalf("hooks saw\n%v\nwant\n%v", events, want)
+	}
+}
+
 func TestUserLimitReject(t *testing.T) {
 	h, _ := newTestHub(t, 2, Options{MaxConnsPerUser: 2})
 	connect(t, h, "a1", "alice", 0)

@@ -83,6 +83,13 @@ type Options struct {
 	// channel's shard locked: it must be quick and must not call the hub.
 	ChannelOptions func(channel string, base ChannelOptions) ChannelOptions
 
+	// OnJoin and OnLeave, when set, run after a connection subscribed to a
+	// channel, and after it left one (Unsubscribe, or Disconnect for each
+	// of its channels). They run outside the hub's locks, on the goroutine
+	// that made the change (for rtd's server, the connection's event loop):
+	// keep them short; they may call the hub.
+	OnJoin, OnLeave func(channel string, c ClientInfo)
+
 	// Now returns the current time; default time.Now. For tests.
 	Now func() time.Time
 }
