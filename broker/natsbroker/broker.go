@@ -92,6 +92,8 @@ type Broker struct {
 	reconnect func()
 	reason    error // why the broker is not ready
 	closeOnce sync.Once
+
+	relay relayState // operations from the other nodes (relay.go)
 }
 
 // New connects to NATS, creates or updates the stream and returns the broker.

@@ -47,5 +47,7 @@
 // SharePresence and ShareStats keep a node's per-channel counts and totals in
 // two JetStream key-value buckets (in memory, with a TTL of three share
 // intervals, so a dead node's figures expire); PresenceByNode,
-// ClusterPresence and ClusterStats read them back.
+// ClusterPresence and ClusterStats read them back. Relay hands a message to
+// every other node's OnRelay function on the core subject PREFIX.ctl (at
+// most once, not stored): the server API's operations on connections.
 package natsbroker
