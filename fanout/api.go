@@ -331,7 +331,11 @@ func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
 	writeJSON(w, st)
 }
 
-// apiDisconnect closes a user's connections or one client.
+// apiDisconnect closes a user's connections or one client: on this node,
+// then, with a cluster, on every other node (relayed). It answers how many
+// connections it closed here. Closing is idempotent, so this node acts even
+// when the relay fails; the answer is then 503 with the local count and
+// "relayed":false, and a retry is harmless.
 func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
 	var req struct {
 		User   string `json:"user"`
@@ -341,15 +345,31 @@ func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
 		writeJSONError(w, 400, `give exactly one of "user" or "client"`)
 		return
 	}
-	n := 0
-	if req.Client != "" {
-		if t.srv.Disconnect(req.Client, "disconnected by the server API") {
-			n = 1
-		}
-	} else {
-		n = t.srv.DisconnectUser(req.User, "disconnected by the server API")
+	n := t.disconnect(req.User, req.Client)
+	if t.o.Cluster == nil {
+		writeJSON(w, map[string]int{"disconnected": n})
+		return
 	}
-	writeJSON(w, map[string]int{"disconnected": n})
+	op := relayOp{Op: opDisconnect, User: req.User, Client: req.Client}
+	offLoop(w, true, func(w *server.ResponseWriter) {
+		if err := t.relay(&op); err != nil {
+			writeRelayFailed(w, "broker unavailable: disconnected on this node only, retry later", map[string]any{"disconnected": n, "relayed": false})
+			return
+		}
+		writeJSON(w, map[string]any{"disconnected": n, "relayed": true})
+	})
+}
+
+// disconnect closes the client, or the user's connections, on this node.
+func (t *Tier) disconnect(user, client string) int {
+	const reason = "disconnected by the server API"
+	if client != "" {
+		if t.srv.Disconnect(client, reason) {
+			return 1
+		}
+		return 0
+	}
+	return t.srv.DisconnectUser(user, reason)
 }
 
 // directMessage is the body of /api/send and /api/broadcast: a message for
@@ -362,6 +382,17 @@ type directMessage struct {
 	Data   json.RawMessage `json:"data"`
 }
 
+// check returns what is wrong with m, or "".
+func (m *directMessage) check() string {
+	if len(m.Data) == 0 {
+		return "data required"
+	}
+	if strings.ContainsAny(m.Event, "\r\n\x00") {
+		return "invalid event name"
+	}
+	return ""
+}
+
 // parseDirect reads a directMessage, answering 400 itself when it is bad.
 func parseDirect(w *server.ResponseWriter, r *server.Request) (directMessage, bool) {
 	var m directMessage
@@ -369,20 +400,18 @@ func parseDirect(w *server.ResponseWriter, r *server.Request) (directMessage, bo
 		writeJSONError(w, 400, "malformed JSON")
 		return m, false
 	}
-	if len(m.Data) == 0 {
-		writeJSONError(w, 400, "data required")
-		return m, false
-	}
-	if strings.ContainsAny(m.Event, "\r\n\x00") {
-		writeJSONError(w, 400, "invalid event name")
+	if msg := m.check(); msg != "" {
+		writeJSONError(w, 400, msg)
 		return m, false
 	}
 	return m, true
 }
 
-// apiSend sends a message to every connection of a user, or to one client,
-// on this node: {"user":…} or {"client":…}, with "data" and an optional
-// "event". It answers how many connections it went to.
+// apiSend sends a message to every connection of a user, or to one client:
+// {"user":…} or {"client":…}, with "data" and an optional "event". It
+// answers how many connections of this node it went to; with a cluster it
+// is relayed first to every other node, and when the relay fails nothing is
+// sent (503), so a retry sends no connection the message twice.
 func (t *Tier) apiSend(w *server.ResponseWriter, r *server.Request) {
 	m, ok := parseDirect(w, r)
 	if !ok {
@@ -392,19 +421,36 @@ func (t *Tier) apiSend(w *server.ResponseWriter, r *server.Request) {
 		writeJSONError(w, 400, `give exactly one of "user" or "client"`)
 		return
 	}
-	p := hub.Publication{Event: m.Event, Data: m.Data}
-	n := 0
-	if m.Client != "" {
-		if t.hub.SendTo(m.Client, p) {
-			n = 1
+	// m holds copies (json.Unmarshal), so it outlives the request.
+	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+		relayed, err := t.relayDirect(opSend, &m)
+		if err != nil {
+			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)
+			return
 		}
-	} else {
-		n = t.hub.SendToUser(m.User, p)
-	}
-	writeJSON(w, map[string]int{"sent": n})
+		n := t.send(&m)
+		if !relayed {
+			writeJSON(w, map[string]int{"sent": n})
+			return
+		}
+		writeJSON(w, map[string]any{"sent": n, "relayed": true})
+	})
 }
 
-// apiBroadcast sends a message to every connection on this node.
+// send sends m to its client or user on this node.
+func (t *Tier) send(m *directMessage) int {
+	p := hub.Publication{Event: m.Event, Data: m.Data}
+	if m.Client != "" {
+		if t.hub.SendTo(m.Client, p) {
+			return 1
+		}
+		return 0
+	}
+	return t.hub.SendToUser(m.User, p)
+}
+
+// apiBroadcast sends a message to every connection: of this node, and with
+// a cluster (relayed first, as apiSend does) of every other node.
 func (t *Tier) apiBroadcast(w *server.ResponseWriter, r *server.Request) {
 	m, ok := parseDirect(w, r)
 	if !ok {
@@ -414,9 +460,25 @@ func (t *Tier) apiBroadcast(w *server.ResponseWriter, r *server.Request) {
 		writeJSONError(w, 400, `broadcast takes no "user" or "client": use /api/send`)
 		return
 	}
-	if err := t.hub.Broadcast(hub.Publication{Event: m.Event, Data: m.Data}); err != nil {
-		writeJSONError(w, 503, err.Error())
-		return
-	}
-	writeJSON(w, map[string]bool{"ok": true})
+	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+		relayed, err := t.relayDirect(opBroadcast, &m)
+		if err != nil {
+			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)
+			return
+		}
+		if err := t.broadcast(&m); err != nil {
+			writeJSONError(w, 503, err.Error())
+			return
+		}
+		if !relayed {
+			writeJSON(w, map[string]bool{"ok": true})
+			return
+		}
+		writeJSON(w, map[string]bool{"ok": true, "relayed": true})
+	})
+}
+
+// broadcast sends m to every connection of this node.
+func (t *Tier) broadcast(m *directMessage) error {
+	return t.hub.Broadcast(hub.Publication{Event: m.Event, Data: m.Data})
 }

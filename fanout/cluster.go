@@ -22,6 +22,13 @@ type Cluster interface {
 	// NodeStats returns what every live node last shared of its Stats
 	// (JSON), by node ID; this node's entry may be missing or old.
 	NodeStats() (map[string][]byte, error)
+	// Relay hands op to every other node's OnRelay function, at most
+	// once (a node cut off meanwhile misses it), and returns once the bus
+	// has it.
+	Relay(op []byte) error
+	// OnRelay sets the function that receives what the other nodes relay
+	// (not this node's own). It may run on any goroutine.
+	OnRelay(func(op []byte))
 }
 
 // ClusterStats are the totals over every live node, as /api/stats reports

@@ -35,7 +35,9 @@ type Tier struct {
 //	GET  /api/presence/:channel    connections and users of a channel (cluster-wide with o.Cluster)
 //	GET  /api/history/:channel     retained publications (?since=&limit=)
 //	GET  /api/stats                node totals (and cluster totals with o.Cluster)
-//	POST /api/disconnect           {"user":…} or {"client":…}
+//	POST /api/disconnect           {"user":…} or {"client":…} (on every node with o.Cluster)
+//	POST /api/send                 a message to a user's connections or one client (on every node with o.Cluster)
+//	POST /api/broadcast            a message to every connection (of every node with o.Cluster)
 //	GET  /metrics                  Prometheus text format
 //
 // Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
@@ -75,6 +77,9 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 	}
 	if err := t.mountAPI(); err != nil {
 		return nil, err
+	}
+	if t.o.Cluster != nil {
+		t.o.Cluster.OnRelay(t.applyRelayed)
 	}
 	if err := t.mountMetrics(); err != nil {
 		return nil, err

@@ -41,8 +41,9 @@ type Options struct {
 	SSE SSERouteOptions
 
 	// Cluster, when the hub runs on a message bus (hub.Options.Broker),
-	// gives /api/presence and /api/stats the figures of the other nodes.
-	// Nil: node-local figures only.
+	// gives /api/presence and /api/stats the figures of the other nodes,
+	// and relays /api/disconnect, /api/send and /api/broadcast to them.
+	// Nil: a single node (node-local figures and operations).
 	Cluster Cluster
 }
 

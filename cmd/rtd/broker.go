@@ -122,6 +122,10 @@ func (c cluster) PeerPresence(channel string) (clients, users int, err error) {
 
 func (c cluster) NodeStats() (map[string][]byte, error) { return c.b.ClusterStats() }
 
+func (c cluster) Relay(op []byte) error { return c.b.Relay(op) }
+
+func (c cluster) OnRelay(f func(op []byte)) { c.b.OnRelay(f) }
+
 // share keeps this node's presence counts and totals on the bus until ctx
 // ends.
 func share(ctx context.Context, b *natsbroker.Broker, h *hub.Hub, stats func() []byte) {

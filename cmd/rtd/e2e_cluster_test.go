@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/rtd-project/rtd/internal/natstest"
 )
@@ -31,20 +32,12 @@ import (
 // with NATS back on the same store the cluster heals and nothing is lost.
 func TestE2ECluster(t *testing.T) {
 	store := t.TempDir()
-	ns := natstest.Start(t, store, 0)
-	port := natstest.Port(ns)
 	conf := filepath.Join(t.TempDir(), "rtd.yaml")
 	if err := os.WriteFile(conf, []byte("namespaces:\n  - pattern: \"room:*\"\n    client_publish: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--broker", fmt.Sprintf("nats://127.0.0.1:%d", port), "--config", conf}
-	var nodes []*daemon
-	for range 3 {
-		nodes = append(nodes, startDaemon(t, args...))
-	}
-	for _, d := range nodes {
-		waitReady(t, d, 200)
-	}
+	ns, nodes, args := startCluster(t, store, 3, "--config", conf)
+	port := natstest.Port(ns)
 	c := newCluster(t)
 	channels := []string{"c0", "c1"}
 
@@ -159,6 +152,23 @@ func TestE2ECluster(t *testing.T) {
 		_, p := restarted.api(t, "GET", "/api/presence/c0", "", "")
 		return p["clients"] == 9.0
 	})
+}
+
+// startCluster starts a NATS server storing in store and n rtd nodes on it
+// (each run with args after --broker), and waits until every node is ready.
+// It returns the NATS server, the nodes and their arguments.
+func startCluster(t *testing.T, store string, n int, args ...string) (*server.Server, []*daemon, []string) {
+	t.Helper()
+	ns := natstest.Start(t, store, 0)
+	args = append([]string{"--broker", fmt.Sprintf("nats://127.0.0.1:%d", natstest.Port(ns))}, args...)
+	var nodes []*daemon
+	for range n {
+		nodes = append(nodes, startDaemon(t, args...))
+	}
+	for _, d := range nodes {
+		waitReady(t, d, 200)
+	}
+	return ns, nodes, args
 }
 
 // readyz returns /readyz's status and body.
