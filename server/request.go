@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -33,15 +32,41 @@ func (e *HTTPError) Error() string { return strconv.Itoa(e.Status) + " " + e.Mes
 // remote address and user, plus the headers when the route asked to keep them
 // (KeepHeaders), so that idle connections stay small.
 type Request struct {
-	live   *liveRequest // the loop's request being handled; nil once detached
-	remote string
-	user   string
-	value  any
+	live  *liveRequest // the loop's request being handled; nil once detached
+	user  string
+	value any
 
-	// detached copies
-	method, path, rawQuery string
-	params                 []string // name, value, name, value, …
-	head                   []byte   // "Name: value\r\n" lines
+	// A detached request's method, path, raw query, remote address and
+	// route parameters, in one string with '\n' between the fields (none
+	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]". One
+	// allocation, and an 80-byte Request, per idle connection.
+	fields string
+	head   string // "Name: value\r\n" lines, when kept
+}
+
+// Indexes of Request.fields.
+const (
+	fieldMethod = iota
+	fieldPath
+	fieldQuery
+	fieldRemote
+	fieldParams // the first parameter name; its value follows
+)
+
+// field returns field i of a detached request.
+func (r *Request) field(i int) string {
+	s := r.fields
+	for ; i > 0; i-- {
+		j := strings.IndexByte(s, '\n')
+		if j < 0 {
+			return ""
+		}
+		s = s[j+1:]
+	}
+	if j := strings.IndexByte(s, '\n'); j >= 0 {
+		return s[:j]
+	}
+	return s
 }
 
 // liveRequest is what a Request reads while it is handled: the parsed
@@ -59,7 +84,7 @@ func (r *Request) Method() string {
 	if r.live != nil {
 		return string(r.live.Method)
 	}
-	return r.method
+	return r.field(fieldMethod)
 }
 
 // Path returns the request path as sent, without the query.
@@ -67,7 +92,7 @@ func (r *Request) Path() string {
 	if r.live != nil {
 		return string(r.live.Path)
 	}
-	return r.path
+	return r.field(fieldPath)
 }
 
 // RawQuery returns the query string without the leading '?'.
@@ -75,7 +100,7 @@ func (r *Request) RawQuery() string {
 	if r.live != nil {
 		return string(r.live.RawQuery)
 	}
-	return r.rawQuery
+	return r.field(fieldQuery)
 }
 
 // Param returns the value of a :name or *name segment of the route pattern.
@@ -84,12 +109,15 @@ func (r *Request) Param(name string) string {
 		v, _ := r.live.ps.get(name)
 		return string(v)
 	}
-	for i := 0; i+1 < len(r.params); i += 2 {
-		if r.params[i] == name {
-			return r.params[i+1]
+	for i := fieldParams; ; i += 2 {
+		n := r.field(i)
+		if n == "" {
+			return ""
+		}
+		if n == name {
+			return r.field(i + 1)
 		}
 	}
-	return ""
 }
 
 // Query returns the first percent-decoded value of the query parameter name.
@@ -104,7 +132,7 @@ func (r *Request) QueryOK(name string) (string, bool) {
 		v, ok := r.live.Query(name, nil)
 		return string(v), ok
 	}
-	vs, err := url.ParseQuery(r.rawQuery)
+	vs, err := url.ParseQuery(r.field(fieldQuery))
 	if err != nil {
 		return "", false
 	}
@@ -126,16 +154,12 @@ func (r *Request) Header(name string) string {
 	if r.live != nil {
 		return string(r.live.Header(name))
 	}
-	for rest := r.head; len(rest) > 0; {
-		line := rest
-		if i := bytes.Index(rest, crlf); i >= 0 {
-			line, rest = rest[:i], rest[i+2:]
-		} else {
-			rest = nil
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon == len(name) && strings.EqualFold(string(line[:colon]), name) {
-			return string(bytes.TrimSpace(line[colon+1:]))
+	for rest := r.head; rest != ""; {
+		line, after, _ := strings.Cut(rest, "\r\n")
+		rest = after
+		colon := strings.IndexByte(line, ':')
+		if colon == len(name) && strings.EqualFold(line[:colon], name) {
+			return strings.TrimSpace(line[colon+1:])
 		}
 	}
 	return ""
@@ -152,12 +176,13 @@ func (r *Request) Body() []byte {
 
 // RemoteAddr returns the peer's address, "ip:port".
 func (r *Request) RemoteAddr() string {
-	if r.remote == "" && r.live != nil {
-		if a := r.live.c.gc.RemoteAddr(); a != nil {
-			r.remote = a.String()
-		}
+	if r.live == nil {
+		return r.field(fieldRemote)
 	}
-	return r.remote
+	if a := r.live.c.gc.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
 }
 
 // User returns the user ID an Authorize hook set with SetUser ("" if none).
@@ -174,28 +199,45 @@ func (r *Request) Value() any { return r.value }
 // call it; the hub uses it for presence and per-user limits.
 func (r *Request) SetUser(id string) { r.user = id }
 
-var crlf = []byte("\r\n")
-
 // detach copies what a long-lived connection keeps of the request.
 func (r *Request) detach(keepHeaders bool) *Request {
-	d := &Request{remote: r.RemoteAddr(), user: r.user, value: r.value}
+	d := &Request{user: r.user, value: r.value}
 	if r.live == nil {
 		*d = *r
 		return d
 	}
-	d.method = methodString(r.live.Method)
-	d.path = string(r.live.Path)
-	d.rawQuery = string(r.live.RawQuery)
-	if ps := &r.live.ps; ps.n > 0 {
-		d.params = make([]string, 0, 2*ps.n)
-		for i := 0; i < ps.n; i++ {
-			d.params = append(d.params, ps.names[i], string(ps.vals[i]))
-		}
+	lr := r.live
+	remote := r.RemoteAddr()
+	ps := &lr.ps
+	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(remote) + 3
+	for i := 0; i < ps.n; i++ {
+		n += len(ps.names[i]) + len(ps.vals[i]) + 2
 	}
+	var b strings.Builder
+	b.Grow(n)
+	b.Write(lr.Method)
+	b.WriteByte('\n')
+	b.Write(lr.Path)
+	b.WriteByte('\n')
+	b.Write(lr.RawQuery)
+	b.WriteByte('\n')
+	b.WriteString(remote)
+	for i := 0; i < ps.n; i++ {
+		b.WriteByte('\n')
+		b.WriteString(ps.names[i])
+		b.WriteByte('\n')
+		b.Write(ps.vals[i])
+	}
+	d.fields = b.String()
 	if keepHeaders {
-		r.live.VisitHeaders(func(name, value []byte) {
-			d.head = append(append(append(append(d.head, name...), ": "...), value...), crlf...)
+		var h strings.Builder
+		lr.VisitHeaders(func(name, value []byte) {
+			h.Write(name)
+			h.WriteString(": ")
+			h.Write(value)
+			h.WriteString("\r\n")
 		})
+		d.head = h.String()
 	}
 	return d
 }
@@ -209,7 +251,7 @@ func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
 // withoutHeaders returns a copy of a detached request without its headers.
 func (r *Request) withoutHeaders() *Request {
 	d := *r
-	d.head = nil
+	d.head = ""
 	return &d
 }
 
@@ -277,11 +319,11 @@ func (w *ResponseWriter) appendTo(dst []byte, head, keepAlive bool) []byte {
 	dst = append(dst, w.header...)
 	dst = append(dst, "Content-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(w.body)), 10)
-	dst = append(dst, crlf...)
+	dst = append(dst, "\r\n"...)
 	if !keepAlive {
 		dst = append(dst, "Connection: close\r\n"...)
 	}
-	dst = append(dst, crlf...)
+	dst = append(dst, "\r\n"...)
 	if !head {
 		dst = append(dst, w.body...)
 	}

@@ -17,7 +17,7 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 		{"Socket", unsafe.Sizeof(Socket{}), 288},
 		{"Stream", unsafe.Sizeof(Stream{}), 224},
 		{"conn", unsafe.Sizeof(conn{}), 96},
-		{"Request", unsafe.Sizeof(Request{}), 160},
+		{"Request", unsafe.Sizeof(Request{}), 80},
 	} {
 		if c.size > c.max {
 			t.Errorf("%s is %d bytes, more than the %d its size class allows", c.name, c.size, c.max)

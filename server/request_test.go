@@ -1,0 +1,55 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestDetachedRequest: what a Socket's Request answers after OnOpen, when
+// it reads the detached copy rather than the input buffer.
+func TestDetachedRequest(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprint("KeepHeaders=", keep), func(t *testing.T) {
+			s := startServer(t, Options{}, func(s *Server) {
+				err := s.WebSocket("/d/:room/*rest", WSHandler{
+					OnMessage: func(sock *Socket, _ Message) {
+						r := sock.Request()
+						q, ok := r.QueryOK("q")
+						_ = sock.SendText(fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v|%v|%s|%s|%s",
+							r.Method(), r.Path(), r.RawQuery(), r.Param("room"), r.Param("rest"), q, ok,
+							r.QueryAll("m"), r.Header("X-Client"), r.Param("nope"), r.User()))
+						if r.RemoteAddr() != sock.RemoteAddr() || r.RemoteAddr() == "" {
+							t.Errorf("RemoteAddr %q, socket's %q", r.RemoteAddr(), sock.RemoteAddr())
+						}
+					},
+				}, WSOptions{KeepHeaders: keep, Authorize: func(r *Request) error { r.SetUser("u7"); return nil }})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			c, _, err := websocket.DefaultDialer.Dial(wsURL(s, "/d/r%201/a/b?q=x%20y&m=1&m=2"), http.Header{"X-Client": {"c9"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_ = c.WriteMessage(websocket.TextMessage, []byte("?"))
+			_, m, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := ""
+			if keep {
+				header = "c9"
+			}
+			want := "GET|/d/r%201/a/b|q=x%20y&m=1&m=2|r%201|a/b|x y|true|[1 2]|" + header + "||u7"
+			if string(m) != want {
+				t.Fatalf("detached request:\n got %s\nwant %s", m, want)
+			}
+		})
+	}
+}
