@@ -38,7 +38,8 @@ type loop struct {
 	drainer   gnet.Runnable
 	sweeper   gnet.Runnable
 
-	firstSSE firstSSE // the stream that last subscribed to its first channel (see ssepos.go)
+	firstSSE firstSSE          // the stream that last subscribed to its first channel (see ssepos.go)
+	readers  []*wsframe.Reader // idle frame readers, lent to sockets while they read
 
 	// per-flush state: connections with bytes queued, and the iovec slices
 	// they borrow while they do.

@@ -14,7 +14,7 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 		name      string
 		size, max uintptr
 	}{
-		{"Socket", unsafe.Sizeof(Socket{}), 288},
+		{"Socket", unsafe.Sizeof(Socket{}), 240},
 		{"Stream", unsafe.Sizeof(Stream{}), 224},
 		{"conn", unsafe.Sizeof(conn{}), 96},
 		{"Request", unsafe.Sizeof(Request{}), 80},

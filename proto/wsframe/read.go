@@ -117,6 +117,15 @@ func (r *Reader) Release() {
 	*r = Reader{maxMessage: r.maxMessage, deflate: r.deflate}
 }
 
+// Idle reports whether r holds nothing between two frames: no fragmented or
+// compressed message in progress and no partly validated text frame. An idle
+// Reader can be released and another one, initialised with the same
+// options, used for what comes next: a connection that is silent between
+// messages need not keep a Reader at all.
+func (r *Reader) Idle() bool {
+	return r.msgOp == 0 && r.msg == nil && r.partialAt == 0
+}
+
 func (r *Reader) limit() int {
 	if r.maxMessage <= 0 {
 		return DefaultMaxMessageBytes

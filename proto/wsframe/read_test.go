@@ -433,3 +433,28 @@ func TestReaderNextAllocs(t *testing.T) {
 		t.Fatalf("partial Next allocates %.1f times", allocs)
 	}
 }
+
+// TestReaderIdle: a Reader is idle between messages only — not inside a
+// fragmented message, nor while a text frame is partly received.
+func TestReaderIdle(t *testing.T) {
+	var r Reader
+	r.Init(ReaderOptions{})
+	if !r.Idle() {
+		t.Fatal("a fresh Reader is not idle")
+	}
+	first := clientFrame(false, 0, ws.OpText, []byte("hel"))
+	if n, _, err := r.Next(first); err != nil || n != len(first) || r.Idle() {
+		t.Fatalf("after a first fragment: n=%d err=%v idle=%v, want busy", n, err, r.Idle())
+	}
+	last := clientFrame(true, 0, ws.OpContinuation, []byte("lo"))
+	if n, ev, err := r.Next(last); err != nil || n != len(last) || string(ev.Payload) != "hello" || !r.Idle() {
+		t.Fatalf("after the last fragment: n=%d %q err=%v idle=%v, want idle", n, ev.Payload, err, r.Idle())
+	}
+	text := clientFrame(true, 0, ws.OpText, []byte("héllo wörld"))
+	if n, _, err := r.Next(text[:len(text)-3]); err != nil || n != 0 || r.Idle() {
+		t.Fatalf("with a text frame partly received: n=%d err=%v idle=%v, want busy", n, err, r.Idle())
+	}
+	if n, _, err := r.Next(text); err != nil || n != len(text) || !r.Idle() {
+		t.Fatalf("once the frame is whole: n=%d err=%v idle=%v, want idle", n, err, r.Idle())
+	}
+}
