@@ -228,12 +228,18 @@ var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; 
 // msg is a JSON object, else as text.
 func appendError(dst []byte, status int, msg string, keepAlive bool) []byte {
 	ctype := "text/plain; charset=utf-8"
-	if strings.HasPrefix(msg, "{") && json.Valid([]byte(msg)) {
+	if isJSONObject(msg) {
 		ctype = "application/json"
 	}
 	body := make([]byte, 0, len(msg)+1)
 	body = append(append(body, msg...), '\n')
 	return http1.AppendResponse(dst, status, ctype, body, keepAlive)
+}
+
+// isJSONObject reports whether an error message is a JSON object (sent as
+// application/json) rather than text.
+func isJSONObject(msg string) bool {
+	return strings.HasPrefix(msg, "{") && json.Valid([]byte(msg))
 }
 
 func joinMethods(ms []string) string {
