@@ -42,12 +42,13 @@ type conn struct {
 	flags    uint8
 	deadline int64 // coarse clock: header, idle or close deadline by state
 
-	out      [][]byte // writes queued for the current flush
-	outBytes int
-	admitted int // bytes of out that senders admitted against the send limit
-
 	ws  *Socket
 	sse *sseConn
+
+	// dirty is 1 + the index of the connection's entry in l.dirty (its
+	// writes for the current flush), 0 when it has none: what is queued
+	// lives with the loop, not with each idle connection.
+	dirty int32
 }
 
 // HubClient implements hub.Subscriber for WebSocket and SSE connections.
@@ -216,7 +217,7 @@ func (l *loop) httpTimer(c *conn, now int64) {
 	}
 	c.state = stateClosing
 	c.flags |= flagCloseAfterFlush
-	if c.out == nil {
+	if c.dirty == 0 {
 		_ = c.gc.Close()
 	}
 }

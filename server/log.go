@@ -84,6 +84,6 @@ func (l *loop) logClose(transport string, hc *hub.Client, code int, reason strin
 func (l *loop) logSlowClient(c *conn) {
 	if e := l.s.hot.Warn(); e != nil {
 		hc := c.HubClient()
-		e.Str("client", hc.ID).Str("user", hc.User).Int("queued_bytes", c.outBytes).Msg("slow client closed")
+		e.Str("client", hc.ID).Str("user", hc.User).Int("queued_bytes", c.l.queuedOn(c)).Msg("slow client closed")
 	}
 }

@@ -43,7 +43,7 @@ type loop struct {
 
 	// per-flush state: connections with bytes queued, and the iovec slices
 	// they borrow while they do.
-	dirty   []*conn
+	dirty   []dirtyConn
 	iovFree [][][]byte
 	owned   []*bytebufferpool.ByteBuffer // posted buffers to recycle after the flush
 	sent    [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
@@ -146,8 +146,11 @@ func (l *loop) handle(it *inboxItem) {
 			c.sendq().posted.Add(-int64(len(it.buf.B)))
 			return
 		}
-		c.admitted += len(it.buf.B)
-		l.queue(c, it.buf.B)
+		if l.queue(c, it.buf.B) {
+			l.dirty[c.dirty-1].admitted += len(it.buf.B)
+		} else {
+			c.sendq().posted.Add(-int64(len(it.buf.B)))
+		}
 		if it.op == opSend {
 			l.count(c, len(it.buf.B))
 		}
@@ -172,22 +175,42 @@ func (l *loop) Visit(sub hub.Subscriber, m *hub.Prepared) {
 	}
 }
 
-// queue appends b to c's pending writes for this flush. b must stay valid
-// and unchanged until the flush.
-func (l *loop) queue(c *conn, b []byte) {
+// dirtyConn is a connection with writes queued for the current flush.
+type dirtyConn struct {
+	c        *conn
+	out      [][]byte // the writes, in order
+	outBytes int
+	admitted int // bytes of out that senders admitted against the send limit
+}
+
+// queue appends b to c's pending writes for this flush and reports whether
+// it did. b must stay valid and unchanged until the flush.
+func (l *loop) queue(c *conn, b []byte) bool {
 	if len(b) == 0 || c.state == stateClosed {
-		return
+		return false
 	}
-	if c.out == nil {
+	if c.dirty == 0 {
+		var out [][]byte
 		if n := len(l.iovFree); n > 0 {
-			c.out, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
+			out, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
 		} else {
-			c.out = make([][]byte, 0, 8)
+			out = make([][]byte, 0, 8)
 		}
-		l.dirty = append(l.dirty, c)
+		l.dirty = append(l.dirty, dirtyConn{c: c, out: out})
+		c.dirty = int32(len(l.dirty))
 	}
-	c.out = append(c.out, b)
-	c.outBytes += len(b)
+	d := &l.dirty[c.dirty-1]
+	d.out = append(d.out, b)
+	d.outBytes += len(b)
+	return true
+}
+
+// queuedOn returns the bytes queued on c for the current flush.
+func (l *loop) queuedOn(c *conn) int {
+	if c.dirty == 0 {
+		return 0
+	}
+	return l.dirty[c.dirty-1].outBytes
 }
 
 // flush writes every dirty connection once (one writev each). gnet copies
@@ -195,12 +218,13 @@ func (l *loop) queue(c *conn, b []byte) {
 // after Writev the queued slices are free again.
 func (l *loop) flush() {
 	for i := 0; i < len(l.dirty); i++ {
-		c := l.dirty[i]
-		out := c.out
-		c.out, c.outBytes = nil, 0
+		// Copied out and detached first: Writev may close the connection
+		// and run callbacks that queue more (a new entry, written later in
+		// this same loop) and grow l.dirty.
+		d := l.dirty[i]
+		c, out := d.c, d.out
+		c.dirty = 0
 		if c.state != stateClosed && len(out) > 0 {
-			// Writev may close the connection (and run OnClose) on a
-			// write error; c.out is already detached, so that is safe.
 			_, _ = c.gc.Writev(out)
 		}
 		if q := c.sendq(); q != nil {
@@ -209,9 +233,8 @@ func (l *loop) flush() {
 			if c.state != stateClosed {
 				l.setBacklog(q, c.gc.OutboundBuffered())
 			}
-			if c.admitted > 0 {
-				q.posted.Add(-int64(c.admitted))
-				c.admitted = 0
+			if d.admitted > 0 {
+				q.posted.Add(-int64(d.admitted))
 			}
 		}
 		clear(out)
@@ -273,7 +296,7 @@ func (l *loop) deliver(c *conn, b []byte) {
 	default:
 		return
 	}
-	if c.outBytes+c.gc.OutboundBuffered()+len(b) <= limit {
+	if l.queuedOn(c)+c.gc.OutboundBuffered()+len(b) <= limit {
 		l.queue(c, b)
 		l.count(c, len(b))
 		return

@@ -16,7 +16,7 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 	}{
 		{"Socket", unsafe.Sizeof(Socket{}), 240},
 		{"Stream", unsafe.Sizeof(Stream{}), 224},
-		{"conn", unsafe.Sizeof(conn{}), 96},
+		{"conn", unsafe.Sizeof(conn{}), 64},
 		{"Request", unsafe.Sizeof(Request{}), 80},
 	} {
 		if c.size > c.max {

@@ -221,7 +221,7 @@ func (l *loop) endSSE(c *conn) {
 // closeAfterWrites closes c once what is queued for this flush is written.
 func (l *loop) closeAfterWrites(c *conn) {
 	c.flags |= flagCloseAfterFlush
-	if c.out == nil {
+	if c.dirty == 0 {
 		_ = c.gc.Close()
 	}
 }
