@@ -150,7 +150,11 @@ func (t *Tier) authorize(r *server.Request) error {
 		return err
 	}
 	r.SetUser(id.User)
-	r.SetValue(id)
+	// The session rides on the request the socket keeps (no user data of
+	// its own to allocate per connection).
+	ss := &session{}
+	ss.id.Store(id)
+	r.SetValue(ss)
 	return nil
 }
 

@@ -53,18 +53,17 @@ type session struct {
 	bus     *busQueue    // publications waiting for the bus (loop only; made on first use)
 }
 
+// sessionOf returns the tier's state of a /ws socket (made by authorize).
+func sessionOf(sock *server.Socket) *session {
+	return sock.Request().Value().(*session)
+}
+
 func (t *Tier) wsOpen(sock *server.Socket) {
-	id, _ := sock.Request().Value().(*Identity)
-	if id == nil {
-		id = anonymous
-	}
-	ss := &session{}
-	ss.id.Store(id)
-	if !id.Expires.IsZero() {
+	ss := sessionOf(sock)
+	if id := ss.id.Load(); !id.Expires.IsZero() {
 		ss.expires.Store(id.Expires.UnixNano())
 		t.track(sock, ss)
 	}
-	sock.SetValue(ss)
 }
 
 func (t *Tier) wsClose(sock *server.Socket, _ int, _ string) {
@@ -72,7 +71,7 @@ func (t *Tier) wsClose(sock *server.Socket, _ int, _ string) {
 }
 
 func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
-	ss := sock.Value().(*session)
+	ss := sessionOf(sock)
 	var cmd command
 	if m.Type != server.Text || json.Unmarshal(m.Data, &cmd) != nil {
 		t.reply(sock, nil, errReply(CodeBadRequest, "malformed command"))
