@@ -21,11 +21,21 @@ type Options struct {
 	Loops int
 
 	// MaxConns caps concurrent connections; connections beyond it are closed
-	// as soon as they are accepted. Default: the process's open-files limit
-	// (RLIMIT_NOFILE) less 100 descriptors the server keeps for itself
-	// (listener, epoll and event fds, logs, a broker connection); 19,900
-	// under the common limit of 20,000.
+	// as soon as they are accepted (503). Default: the process's open-files
+	// limit (RLIMIT_NOFILE) less 100 descriptors the server keeps for itself
+	// (listeners, epoll and event fds, logs, a broker connection): 19,900
+	// under a limit of 20,000. gnet stops the whole engine when accept fails
+	// for want of a descriptor, so the cap must stay below the limit; each
+	// loop accepts on its own listener (SO_REUSEPORT) one connection at a
+	// time and refuses it before the next, so at most one descriptor per
+	// loop is in flight. New warns when an explicit MaxConns leaves less.
 	MaxConns int
+
+	// SharePort lets other processes (of the same user) listen on Addr too,
+	// with the kernel spreading connections over them (SO_REUSEPORT): several
+	// rtd processes behind one port. Default false: a port in use is an
+	// error, as with any listener.
+	SharePort bool
 
 	// HeaderTimeout bounds the time from the first byte of a request to the
 	// end of its head (slowloris protection). Default 10s.
@@ -80,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.Loops = runtime.NumCPU()
 	}
 	if o.MaxConns <= 0 {
-		o.MaxConns = defaultMaxConns()
+		o.MaxConns = max(openFilesLimit()-reservedFDs, 1)
 	}
 	if o.HeaderTimeout <= 0 {
 		o.HeaderTimeout = defaultHeaderTimeout
@@ -105,12 +115,18 @@ func (o Options) withDefaults() Options {
 // itself.
 const reservedFDs = 100
 
-// defaultMaxConns derives the connection cap from the open-files limit, so
-// that accept never fails with EMFILE at the cap.
-func defaultMaxConns() int {
+// openFilesLimit returns the process's open-files limit (Go raises the soft
+// limit to the hard one at start-up).
+func openFilesLimit() int {
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur <= 2*reservedFDs {
-		return 1000
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 1024
 	}
-	return int(min(lim.Cur, 1<<24) - reservedFDs)
+	return int(min(lim.Cur, 1<<24))
+}
+
+// fdHeadroomShort reports whether o leaves fewer descriptors free below the
+// open-files limit than the server needs besides its connections.
+func (o *Options) fdHeadroomShort() bool {
+	return o.MaxConns+reservedFDs > openFilesLimit()
 }

@@ -21,12 +21,13 @@ import (
 // Server is an event-loop HTTP/1.1, WebSocket and SSE server. Create it with
 // New, register routes, then Run it. Routes must be registered before Run.
 type Server struct {
-	opts   Options
-	log    zerolog.Logger
-	hot    zerolog.Logger // log, sampled: lines per request and per connection
-	limits http1.Limits
-	router router
-	engine eventEngine
+	opts     Options
+	log      zerolog.Logger
+	portHold int            // fd holding a port chosen for Addr ":0" until the loops listen on it; -1: none
+	hot      zerolog.Logger // log, sampled: lines per request and per connection
+	limits   http1.Limits
+	router   router
+	engine   eventEngine
 
 	eng      gnet.Engine
 	addr     atomic.Pointer[string]
@@ -70,6 +71,10 @@ func New(o Options) (*Server, error) {
 		loopsBy: make(map[gnet.EventLoop]*loop),
 	}
 	s.engine.s = s
+	if o.fdHeadroomShort() {
+		s.log.Warn().Int("max_conns", o.MaxConns).Int("open_files_limit", openFilesLimit()).
+			Msg("MaxConns leaves too few descriptors below the open-files limit: a burst of connections can stop the server")
+	}
 	h, err := s.newHub(o.Hub)
 	if err != nil {
 		return nil, err
@@ -120,9 +125,18 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-done:
 		}
 	}()
+	addr, err := s.holdPort()
+	if err != nil {
+		return err
+	}
 	opts := []gnet.Option{
 		gnet.WithNumEventLoop(s.opts.Loops),
 		gnet.WithReuseAddr(true),
+		// A listener per loop, each accepting for its own loop only: an
+		// accept is followed by OnOpen (and a refusal at MaxConns) before
+		// the next, instead of a main reactor accepting faster than the
+		// loops can refuse, into the open-files limit.
+		gnet.WithReusePort(true),
 		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
@@ -130,9 +144,78 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.opts.SocketSendBuffer > 0 {
 		opts = append(opts, gnet.WithSocketSendBuffer(s.opts.SocketSendBuffer))
 	}
-	err := gnet.Run(&s.engine, "tcp://"+s.opts.Addr, opts...)
+	err = gnet.Run(&s.engine, "tcp://"+addr, opts...)
+	if s.portHold >= 0 {
+		_ = unix.Close(s.portHold)
+		s.portHold = -1
+	}
 	close(s.stopped)
 	return err
+}
+
+// holdPort returns the address the loops listen on. With port 0 every loop's
+// listener would get a port of its own, so one is chosen here first: a
+// socket bound (not listening) with SO_REUSEPORT holds it until the loops
+// have bound it too (OnBoot closes it). A given port is checked to be free
+// (bound without SO_REUSEPORT), unless Options.SharePort lets other
+// processes listen on it too.
+func (s *Server) holdPort() (string, error) {
+	s.portHold = -1
+	host, port, err := net.SplitHostPort(s.opts.Addr)
+	if err != nil {
+		return "", err
+	}
+	if port != "0" {
+		if !s.opts.SharePort {
+			if err := probePort(s.opts.Addr); err != nil {
+				return "", err
+			}
+		}
+		return s.opts.Addr, nil
+	}
+	ip := net.ParseIP(host)
+	if host == "" {
+		ip = net.IPv4zero
+	}
+	family, sa := unix.AF_INET, unix.Sockaddr(nil)
+	if ip4 := ip.To4(); ip4 != nil {
+		sa4 := &unix.SockaddrInet4{}
+		copy(sa4.Addr[:], ip4)
+		sa = sa4
+	} else if ip != nil {
+		sa6 := &unix.SockaddrInet6{}
+		copy(sa6.Addr[:], ip.To16())
+		family, sa = unix.AF_INET6, sa6
+	} else {
+		return "", fmt.Errorf("server: bad Addr %q", s.opts.Addr)
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	for _, opt := range []int{unix.SO_REUSEADDR, unix.SO_REUSEPORT} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, 1); err != nil {
+			_ = unix.Close(fd)
+			return "", err
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		_ = unix.Close(fd)
+		return "", err
+	}
+	bound, err := unix.Getsockname(fd)
+	if err != nil {
+		_ = unix.Close(fd)
+		return "", err
+	}
+	switch b := bound.(type) {
+	case *unix.SockaddrInet4:
+		port = strconv.Itoa(b.Port)
+	case *unix.SockaddrInet6:
+		port = strconv.Itoa(b.Port)
+	}
+	s.portHold = fd
+	return net.JoinHostPort(host, port), nil
 }
 
 // Shutdown stops accepting connections, closes WebSocket connections with
@@ -234,6 +317,10 @@ type eventEngine struct {
 func (e *eventEngine) OnBoot(eng gnet.Engine) gnet.Action {
 	s := e.s
 	s.eng = eng
+	if s.portHold >= 0 {
+		_ = unix.Close(s.portHold) // the loops' listeners hold the port now
+		s.portHold = -1
+	}
 	if fd, err := eng.Dup(); err == nil {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			if in, ok := sa.(*unix.SockaddrInet4); ok {
@@ -305,3 +392,14 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 
 // Draining reports whether Shutdown has started.
 func (s *Server) Draining() bool { return s.draining.Load() }
+
+// probePort fails, as a plain listener would, when another socket holds addr
+// (the loops' listeners use SO_REUSEPORT, which would otherwise share it
+// silently with another process of the same user).
+func probePort(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return ln.Close()
+}

@@ -32,6 +32,7 @@ type config struct {
 	Addr            string        `yaml:"addr"`
 	LogLevel        string        `yaml:"log-level"`
 	Echo            bool          `yaml:"echo"`
+	SharePort       bool          `yaml:"share-port"`
 	Loops           int           `yaml:"loops"`
 	MaxConns        int           `yaml:"max-conns"`
 	HeaderTimeout   time.Duration `yaml:"header-timeout"`
@@ -78,6 +79,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.Addr, "addr", ":8080", "listen address host:port")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.Echo, "echo", false, "mount the test routes GET /echo (WebSocket) and GET /echo/sse")
+	fs.BoolVar(&c.SharePort, "share-port", false, "let other rtd processes of this user listen on --addr too (SO_REUSEPORT; the kernel spreads connections)")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops (0 = one per CPU)")
 	fs.IntVar(&c.MaxConns, "max-conns", 0, "maximum concurrent connections (0 = the open-files limit less 100)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", 10*time.Second, "time allowed to send a request head")

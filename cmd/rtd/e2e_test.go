@@ -56,7 +56,12 @@ type daemon struct {
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)
-	cmd := exec.Command(rtdBinary, args...)
+	return runDaemon(t, exec.Command(rtdBinary, args...))
+}
+
+// runDaemon starts cmd, an rtd serve, as startDaemon does.
+func runDaemon(t *testing.T, cmd *exec.Cmd) *daemon {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "RTD_CONFIG=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

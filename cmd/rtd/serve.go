@@ -53,6 +53,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		Addr:            cfg.Addr,
 		Loops:           cfg.Loops,
 		MaxConns:        cfg.MaxConns,
+		SharePort:       cfg.SharePort,
 		HeaderTimeout:   cfg.HeaderTimeout,
 		IdleTimeout:     cfg.IdleTimeout,
 		ShutdownTimeout: cfg.ShutdownTimeout,
