@@ -66,9 +66,10 @@ func New(o Options) (*Server, error) {
 			MaxHeaders:     o.MaxHeaders,
 			MaxBodyBytes:   o.MaxBodyBytes,
 		},
-		booted:  make(chan struct{}),
-		stopped: make(chan struct{}),
-		loopsBy: make(map[gnet.EventLoop]*loop),
+		booted:   make(chan struct{}),
+		portHold: -1,
+		stopped:  make(chan struct{}),
+		loopsBy:  make(map[gnet.EventLoop]*loop),
 	}
 	s.engine.s = s
 	if o.fdHeadroomShort() {
