@@ -199,13 +199,19 @@ func (t *Tier) presence(w *server.ResponseWriter, channel string, cluster bool) 
 	b := append([]byte(`{"channel":`), strconv.Quote(channel)...)
 	b = appendPresence(b, &all)
 	if cluster {
-		b = append(b, `,"node":{"clients":`...)
-		b = strconv.AppendInt(b, int64(p.Clients), 10)
-		b = append(b, `,"users":`...)
-		b = strconv.AppendInt(b, int64(p.Users), 10)
-		b = append(b, '}')
+		b = appendNodePresence(b, &p)
 	}
 	_, _ = w.Write(append(b, '}', '\n'))
+}
+
+// appendNodePresence appends this node's own counts, next to cluster-wide
+// ones.
+func appendNodePresence(b []byte, p *hub.Presence) []byte {
+	b = append(b, `,"node":{"clients":`...)
+	b = strconv.AppendInt(b, int64(p.Clients), 10)
+	b = append(b, `,"users":`...)
+	b = strconv.AppendInt(b, int64(p.Users), 10)
+	return append(b, '}')
 }
 
 func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {

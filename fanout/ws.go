@@ -106,7 +106,19 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 			return
 		}
 		p, err := t.hub.Presence(cmd.Channel)
-		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendPresence(b, &p) }))
+		if err != nil || t.o.Cluster == nil {
+			t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendPresence(b, &p) }))
+			return
+		}
+		// Counted over every node, as /api/presence does: a read from the
+		// bus, so off the loop (replies may be sent from any goroutine).
+		reqID, channel := cmd.ID, cmd.Channel
+		go func() {
+			all, err := t.clusterPresence(channel, &p)
+			t.reply(sock, reqID, hubErr(err, func(b []byte) []byte {
+				return appendNodePresence(appendPresence(b, &all), &p)
+			}))
+		}()
 	case "history":
 		if !t.canSubscribe(id, cmd.Channel) {
 			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "history not permitted"))

@@ -57,6 +57,10 @@ func TestE2ECluster(t *testing.T) {
 		node, _ := p["node"].(map[string]any)
 		return p["clients"] == 9.0 && node["clients"] == 3.0
 	})
+	// The channel protocol's presence counts every node too.
+	if r := dialWS(t, nodes[1], "").call(`{"id":1,"op":"presence","channel":"c0"}`); r["clients"] != 9.0 || r["node"].(map[string]any)["clients"] != 3.0 {
+		t.Fatalf("/ws presence on a cluster: %v", r)
+	}
 	_, st := nodes[1].api(t, "GET", "/api/stats", "", "")
 	if cl, _ := st["cluster"].(map[string]any); cl["nodes"] != 3.0 {
 		t.Fatalf("stats: %v", st)
