@@ -216,6 +216,11 @@ func (l *loop) httpTimer(c *conn, now int64) {
 		l.queue(c, resp408)
 	}
 	c.state = stateClosing
+	l.closeAfterWrites(c)
+}
+
+// closeAfterWrites closes c once what is queued for this flush is written.
+func (l *loop) closeAfterWrites(c *conn) {
 	c.flags |= flagCloseAfterFlush
 	if c.dirty == 0 {
 		_ = c.gc.Close()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"strings"
 )
 
@@ -75,11 +74,7 @@ func runGuards(guards []Guard, own func(*Request) error, r *Request) error {
 // writeRefusal answers a plain request a guard refused, as an upgrade
 // refusal is answered.
 func writeRefusal(w *ResponseWriter, err error) {
-	status, msg := 403, "forbidden"
-	var he *HTTPError
-	if errors.As(err, &he) {
-		status, msg = he.Status, he.Message
-	}
+	status, msg := refusal(err)
 	w.reset()
 	w.WriteHeader(status)
 	if isJSONObject(msg) {

@@ -142,15 +142,11 @@ func (l *loop) handle(it *inboxItem) {
 		// posted count only once the flush has accounted for them.
 		l.owned = append(l.owned, it.buf)
 		c := it.c
-		if c.state == stateClosed {
+		if !l.queue(c, it.buf.B) { // the connection is gone
 			c.sendq().posted.Add(-int64(len(it.buf.B)))
 			return
 		}
-		if l.queue(c, it.buf.B) {
-			l.dirty[c.dirty-1].admitted += len(it.buf.B)
-		} else {
-			c.sendq().posted.Add(-int64(len(it.buf.B)))
-		}
+		l.dirty[c.dirty-1].admitted += len(it.buf.B)
 		if it.op == opSend {
 			l.count(c, len(it.buf.B))
 		}

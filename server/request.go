@@ -179,10 +179,7 @@ func (r *Request) RemoteAddr() string {
 	if r.live == nil {
 		return r.field(fieldRemote)
 	}
-	if a := r.live.c.gc.RemoteAddr(); a != nil {
-		return a.String()
-	}
-	return ""
+	return remote(r.live.c)
 }
 
 // User returns the user ID an Authorize hook set with SetUser ("" if none).

@@ -218,14 +218,6 @@ func (l *loop) endSSE(c *conn) {
 	l.closeAfterWrites(c)
 }
 
-// closeAfterWrites closes c once what is queued for this flush is written.
-func (l *loop) closeAfterWrites(c *conn) {
-	c.flags |= flagCloseAfterFlush
-	if c.dirty == 0 {
-		_ = c.gc.Close()
-	}
-}
-
 // sseGoAway ends a stream at shutdown with a jittered retry hint, so that
 // clients do not all reconnect to the next node at the same instant.
 func (l *loop) sseGoAway(c *conn) {

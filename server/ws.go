@@ -233,7 +233,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
 	if err != nil {
 		s.metrics.WSUpgradesReject.Add(1)
-		l.logRefused(c, "ws", req, handshakeStatus(err), err.Error())
+		l.logRefused(c, "ws", req, wsframe.HandshakeStatus(err), err.Error())
 		l.wbuf = wsframe.AppendHandshakeRejection(l.wbuf, err)
 		return gnet.Close
 	}
@@ -293,11 +293,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 // reject answers an Authorize error (an HTTPError's status, else 403) and
 // logs it.
 func (l *loop) reject(dst []byte, c *conn, transport string, req *http1.Request, err error) []byte {
-	status, msg := 403, "forbidden"
-	var he *HTTPError
-	if errors.As(err, &he) {
-		status, msg = he.Status, he.Message
-	}
+	status, msg := refusal(err)
 	l.logRefused(c, transport, req, status, msg)
 	return appendError(dst, status, msg, false)
 }
@@ -655,11 +651,12 @@ func (sock *Socket) Send(m Message) error {
 	return sock.send(ws.OpText, m.Data, "")
 }
 
-// handshakeStatus is the status AppendHandshakeRejection answers err with.
-func handshakeStatus(err error) int {
-	var he *wsframe.HandshakeError
+// refusal is the status and message an Authorize hook's or a guard's error
+// is answered with: an HTTPError's own, else 403.
+func refusal(err error) (int, string) {
+	var he *HTTPError
 	if errors.As(err, &he) {
-		return he.Status
+		return he.Status, he.Message
 	}
-	return 400
+	return 403, "forbidden"
 }

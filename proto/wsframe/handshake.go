@@ -201,14 +201,23 @@ func AppendUpgradeResponse(dst []byte, key []byte, u *Upgrade) []byte {
 	return append(dst, "\r\n"...)
 }
 
+// HandshakeStatus is the HTTP status AppendHandshakeRejection answers err
+// with: a HandshakeError's, else 400.
+func HandshakeStatus(err error) int {
+	if he, ok := err.(*HandshakeError); ok {
+		return he.Status
+	}
+	return 400
+}
+
 // AppendHandshakeRejection appends a complete HTTP error response for err, a
 // *HandshakeError from CheckUpgrade (any other error is answered with 400). The
 // response closes the connection; a 426 carries "Sec-WebSocket-Version: 13"
 // (RFC 6455 §4.4) and a 405 carries "Allow: GET".
 func AppendHandshakeRejection(dst []byte, err error) []byte {
-	status, reason := 400, "bad websocket upgrade request"
+	status, reason := HandshakeStatus(err), "bad websocket upgrade request"
 	if he, ok := err.(*HandshakeError); ok {
-		status, reason = he.Status, he.Reason
+		reason = he.Reason
 	}
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(status), 10)
