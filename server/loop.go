@@ -280,8 +280,9 @@ func (l *loop) queueClose(c *conn, code int, reason string) {
 }
 
 // deliver queues b on c unless that would take c's send queue over its
-// limit, in which case the slow-client policy applies.
-func (l *loop) deliver(c *conn, b []byte) {
+// limit, in which case the slow-client policy applies. It reports whether b
+// was queued.
+func (l *loop) deliver(c *conn, b []byte) bool {
 	var limit int
 	var policy SlowClientPolicy
 	switch {
@@ -290,12 +291,12 @@ func (l *loop) deliver(c *conn, b []byte) {
 	case c.state == stateSSE:
 		limit, policy = c.sse.route.opts.MaxSendQueueBytes, c.sse.route.opts.SlowClientPolicy
 	default:
-		return
+		return false
 	}
 	if l.queuedOn(c)+c.gc.OutboundBuffered()+len(b) <= limit {
 		l.queue(c, b)
 		l.count(c, len(b))
-		return
+		return true
 	}
 	m := &l.s.metrics
 	if c.state == stateWS {
@@ -315,6 +316,7 @@ func (l *loop) deliver(c *conn, b []byte) {
 	default:
 		m.SlowClientDropped.Add(1)
 	}
+	return false
 }
 
 // closeConn closes c on request of another goroutine: WebSocket with a

@@ -73,31 +73,29 @@ func (st *Stream) trackPosition(l *loop, channel string, pos hub.Position) {
 		e.positions = append(e.positions, streamPosition{channel, pos})
 		return
 	}
-	switch n := st.hc.Subscriptions(); {
-	case n <= 1:
+	if st.hc.Subscriptions() <= 1 {
 		l.firstSSE = firstSSE{st, streamPosition{channel, pos}}
 		return
-	default:
-		// Positions from now on. The channels before this one: from the
-		// loop's record, or, subscribed too long ago for it, at an unknown
-		// position (a resume from it reports recovered:false).
-		var ps []streamPosition
-		if l.firstSSE.st == st {
-			ps = append(ps, l.firstSSE.streamPosition)
-		} else {
-			for _, ch := range st.hc.Channels() {
-				if ch != channel {
-					ps = append(ps, streamPosition{channel: ch})
-				}
+	}
+	// Positions from now on. The channels before this one: from the loop's
+	// record, or, subscribed too long ago for it, at an unknown position (a
+	// resume from it reports recovered:false).
+	var ps []streamPosition
+	if l.firstSSE.st == st {
+		ps = append(ps, l.firstSSE.streamPosition)
+	} else {
+		for _, ch := range st.hc.Channels() {
+			if ch != channel {
+				ps = append(ps, streamPosition{channel: ch})
 			}
 		}
-		ps = append(ps, streamPosition{channel, pos})
-		ne := &streamExt{positions: ps}
-		if e != nil {
-			ne.lastEventID = e.lastEventID
-		}
-		st.ext.Store(ne)
 	}
+	ps = append(ps, streamPosition{channel, pos})
+	ne := &streamExt{positions: ps}
+	if e != nil {
+		ne.lastEventID = e.lastEventID
+	}
+	st.ext.Store(ne)
 }
 
 // untrackPosition forgets channel.
@@ -113,25 +111,29 @@ func (st *Stream) untrackPosition(channel string) {
 }
 
 // deliverSSE queues publication m on stream c: as encoded for everyone, or,
-// on a stream of several channels, under an id naming all of them.
+// on a stream of several channels, under an id naming all of them. A
+// position moves only when the event is queued: one the slow-client policy
+// dropped is not named as seen, so a resume recovers it.
 func (l *loop) deliverSSE(c *conn, m *hub.Prepared) {
+	at := hub.Position{Epoch: m.Epoch, Offset: m.Offset}
 	e := c.sse.ext.Load()
 	if e == nil || len(e.positions) < 2 || m.Offset == 0 {
-		if m.Offset > 0 {
-			at := hub.Position{Epoch: m.Epoch, Offset: m.Offset}
-			switch {
-			case e != nil && len(e.positions) == 1: // down to one channel
-				e.positions[0].pos = at
-			case l.firstSSE.st == c.sse:
-				l.firstSSE.pos = at
-			}
+		if !l.deliver(c, m.SSE) || m.Offset == 0 {
+			return
 		}
-		l.deliver(c, m.SSE)
+		switch {
+		case e != nil && len(e.positions) == 1: // down to one channel
+			e.positions[0].pos = at
+		case l.firstSSE.st == c.sse:
+			l.firstSSE.pos = at
+		}
 		return
 	}
+	var moved *streamPosition
+	var was hub.Position
 	for i := range e.positions {
 		if p := &e.positions[i]; p.channel == m.Channel {
-			p.pos = hub.Position{Epoch: m.Epoch, Offset: m.Offset}
+			moved, was, p.pos = p, p.pos, at
 			break
 		}
 	}
@@ -151,5 +153,7 @@ func (l *loop) deliverSSE(c *conn, m *hub.Prepared) {
 		}
 	}
 	l.arena = append(l.arena, body...)
-	l.deliver(c, l.arena[start:len(l.arena):len(l.arena)])
+	if !l.deliver(c, l.arena[start:len(l.arena):len(l.arena)]) && moved != nil {
+		moved.pos = was
+	}
 }
