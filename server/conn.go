@@ -26,10 +26,15 @@ const (
 
 // connection flags
 const (
-	flagHeadPending        uint8 = 1 << iota // bytes of an unfinished request are buffered
-	flagSent100                              // "100 Continue" sent for the current request
-	flagCloseAfterFlush                      // close once the pending writes are out
-	flagCloseAfterResponse                   // close once the deferred response is written
+	flagHeadPending        uint16 = 1 << iota // bytes of an unfinished request are buffered
+	flagSent100                               // "100 Continue" sent for the current request
+	flagCloseAfterFlush                       // close once the pending writes are out
+	flagCloseAfterResponse                    // close once the deferred response is written
+	flagCloseQueued                           // the close frame or the response's end is queued: nothing may follow
+	flagWriteShut                             // all written and the write side shut; waiting for the peer to close
+	flagWatched                               // in the loop's waiting list (outbound.go)
+	flagReplaying                             // has replays in progress (loop.replays)
+	flagSlowClose                             // closed as a slow client: its drain has a fixed grace
 )
 
 // conn is one accepted connection. It is touched only on its loop, except
@@ -39,7 +44,7 @@ type conn struct {
 	l        *loop
 	slot     int32 // index in l.conns
 	state    connState
-	flags    uint8
+	flags    uint16
 	deadline int64 // coarse clock: header, idle or close deadline by state
 
 	ws  *Socket
@@ -107,11 +112,13 @@ func (l *loop) traffic(c *conn) gnet.Action {
 }
 
 // serveHTTP parses and answers every complete request in the input buffer
-// (pipelining), writing the responses in order with one write.
+// (pipelining), writing the responses in order with one write. A response
+// that ends the connection (Connection: close, HTTP/1.0, an error) is
+// written in full before the connection closes.
 func (l *loop) serveHTTP(c *conn) gnet.Action {
 	s := l.s
 	l.wbuf = l.wbuf[:0]
-	act := gnet.None
+	end := false
 	for c.state == stateHTTP {
 		buf, _ := c.gc.Peek(-1)
 		if len(buf) == 0 {
@@ -137,7 +144,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 			s.metrics.HTTPErrors.Add(1)
 			l.logBadRequest(c, http1.StatusOf(err), err)
 			l.wbuf = appendError(l.wbuf, http1.StatusOf(err), err.Error(), false)
-			act = gnet.Close
+			end = true
 			break
 		}
 		c.flags &^= flagHeadPending | flagSent100
@@ -147,21 +154,28 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 		if c.state == stateAwait {
 			break // what follows waits for the deferred response
 		}
-		if a != gnet.None || !keep {
-			act = gnet.Close
+		// An upgraded connection or an event stream is no longer a
+		// request/response exchange: Connection: close and HTTP/1.0 end
+		// responses, not those (an SSE body ends when the server ends it).
+		if a != gnet.None || (!keep && c.state == stateHTTP) {
+			end = true
 			break
 		}
 	}
 	if len(l.wbuf) > 0 {
 		_, _ = c.gc.Write(l.wbuf)
 	}
-	if act == gnet.None && c.state == stateWS {
+	if end {
+		l.closeAfterWrites(c)
+		return gnet.None
+	}
+	if c.state == stateWS {
 		// Frames may have arrived right behind the upgrade request.
 		if in := c.gc.InboundBuffered(); in > 0 {
-			act = l.serveWS(c)
+			return l.serveWS(c)
 		}
 	}
-	return act
+	return gnet.None
 }
 
 // dispatch routes one request. It appends plain responses to l.wbuf, or
@@ -215,16 +229,7 @@ func (l *loop) httpTimer(c *conn, now int64) {
 		l.s.metrics.HeaderTimeouts.Add(1)
 		l.queue(c, resp408)
 	}
-	c.state = stateClosing
 	l.closeAfterWrites(c)
-}
-
-// closeAfterWrites closes c once what is queued for this flush is written.
-func (l *loop) closeAfterWrites(c *conn) {
-	c.flags |= flagCloseAfterFlush
-	if c.dirty == 0 {
-		_ = c.gc.Close()
-	}
 }
 
 var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\nConnection: close\r\n\r\nrequest timeout\n")

@@ -88,8 +88,7 @@ func (l *loop) respond(c *conn, buf *bytebufferpool.ByteBuffer) {
 	bytebufferpool.Put(buf)
 	c.state = stateHTTP
 	if c.flags&flagCloseAfterResponse != 0 || l.s.draining.Load() {
-		c.state = stateClosing
-		_ = c.gc.Close() // gnet writes out what it holds first
+		l.closeAfterWrites(c)
 		return
 	}
 	c.deadline = l.s.now() + int64(l.s.opts.IdleTimeout)

@@ -176,17 +176,26 @@ func errHubStatus(err error) (int, string) {
 
 // Subscribe subscribes the socket to channel. With since (the client's last
 // position) the result says whether what it missed was recovered; the missed
-// publications are queued to the socket at once, ahead of every live one and
-// of anything the callback sends after Subscribe returns. Call it from the
-// socket's callbacks (they run on its loop): that is what keeps the missed
-// and the live publications in order.
+// publications follow whatever was sent to the socket before Subscribe, and
+// the live ones follow them, with no gap and no duplicate. A replay larger
+// than the send queue is written as the socket reads it (it is not held to
+// MaxSendQueueBytes, nor dropped by the slow-client policy); a client that
+// cannot keep up with the channel meanwhile is closed with 1013 and resumes
+// from where it got to. Call it from the socket's callbacks (they run on its
+// loop).
 func (sock *Socket) Subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
 	return sock.c.subscribe(channel, since)
 }
 
-// Unsubscribe removes the socket from channel.
+// Unsubscribe removes the socket from channel. Call it from the socket's
+// callbacks.
 func (sock *Socket) Unsubscribe(channel string) error {
-	return sock.c.l.s.hub.Unsubscribe(sock.c, channel)
+	c := sock.c
+	if err := c.l.s.hub.Unsubscribe(c, channel); err != nil {
+		return err
+	}
+	c.l.dropReplay(c, channel)
+	return nil
 }
 
 // Subscribe subscribes the stream to channel; see Socket.Subscribe. Call it
@@ -200,53 +209,72 @@ func (st *Stream) Subscribe(channel string, since *hub.Position) (hub.SubscribeR
 // Unsubscribe removes the stream from channel. Call it from the stream's
 // callbacks.
 func (st *Stream) Unsubscribe(channel string) error {
-	if err := st.c.l.s.hub.Unsubscribe(st.c, channel); err != nil {
+	c := st.c
+	if err := c.l.s.hub.Unsubscribe(c, channel); err != nil {
 		return err
 	}
 	st.untrackPosition(channel)
+	c.l.dropReplay(c, channel)
 	return nil
 }
 
+// subscribe registers c now; what it missed is written from the inbox, in
+// order with what was posted to c before (the live publications of channel
+// wait for it).
 func (c *conn) subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
-	res, err := c.l.s.hub.Subscribe(c, channel, since)
+	l := c.l
+	res, err := l.s.hub.Subscribe(c, channel, since)
 	if err != nil {
 		return res, err
 	}
 	if c.sse != nil {
 		// Where the client is in channel: what it saw, when the missed
-		// publications follow; else where the channel is now.
+		// publications follow; else where the channel is now. Tracked
+		// before any replay is written, so that every event a stream of
+		// several channels writes names a position in each.
 		at := res.Position
 		if since != nil && res.Recovered {
 			at = *since
 		}
-		c.sse.trackPosition(c.l, channel, at)
+		c.sse.trackPosition(l, channel, at)
 	}
-	for _, m := range res.Missed {
-		c.l.Visit(c, m)
+	if len(res.Missed) > 0 {
+		r := l.addReplay(c, channel, res.Missed, false)
+		_ = l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
+			r.started = true
+			l.resume(c)
+		}})
 	}
 	return res, nil
 }
 
-// SubscribeWith is Subscribe for protocols that answer a subscribe request:
-// reply runs right after the hub has registered the socket (on the socket's
-// loop) and returns the text message to send, which goes out ahead of the
-// missed publications and of every live one. Call it from the socket's
+// SubscribeWith is Subscribe for protocols that answer a subscribe request.
+// The subscription is made on the socket's loop once everything sent to the
+// socket before is queued; reply then returns the text message to send
+// (appended to dst), which goes out ahead of the missed publications and of
+// every live one. A reply is never dropped: if the socket's send queue has
+// no room for it, the socket is closed with 1013. reply must not keep dst,
+// and may run after SubscribeWith returns: it must not use the Message of
+// the callback that called SubscribeWith. Call it from the socket's
 // callbacks.
 func (sock *Socket) SubscribeWith(channel string, since *hub.Position, reply func(dst []byte, res hub.SubscribeResult, err error) []byte) {
 	c := sock.c
-	l := c.l
-	res, err := l.s.hub.Subscribe(c, channel, since)
-	l.scratch = reply(l.scratch[:0], res, err)
-	if len(l.scratch) > 0 {
-		start := len(l.arena)
-		l.arena = wsframe.AppendFrame(l.arena, ws.OpText, l.scratch)
-		l.deliver(c, l.arena[start:len(l.arena):len(l.arena)])
-	}
-	if err == nil {
-		for _, m := range res.Missed {
-			l.Visit(c, m)
+	_ = c.l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
+		if !c.accepting() {
+			return
 		}
-	}
+		res, err := l.s.hub.Subscribe(c, channel, since)
+		l.scratch = reply(l.scratch[:0], res, err)
+		if len(l.scratch) > 0 {
+			start := len(l.arena)
+			l.arena = wsframe.AppendFrame(l.arena, ws.OpText, l.scratch)
+			l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], admitReply)
+		}
+		if err == nil && len(res.Missed) > 0 {
+			l.addReplay(c, channel, res.Missed, true)
+			l.resume(c)
+		}
+	}})
 }
 
 // Disconnect closes the connection with hub client ID id (WebSocket with

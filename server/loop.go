@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gobwas/ws"
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 
@@ -37,6 +36,7 @@ type loop struct {
 	scheduled atomic.Bool
 	drainer   gnet.Runnable
 	sweeper   gnet.Runnable
+	pacer     gnet.Runnable
 
 	firstSSE firstSSE          // the stream that last subscribed to its first channel (see ssepos.go)
 	readers  []*wsframe.Reader // idle frame readers, lent to sockets while they read
@@ -50,35 +50,48 @@ type loop struct {
 	arena   []byte                       // frames built on the loop (pongs, close frames) for this flush
 	scratch []byte                       // a message being built on the loop, before it is framed
 
+	// connections whose outbound bytes the loop watches drain (see
+	// outbound.go): replays written as the socket takes them, closes that
+	// wait for the last byte. pacing tells the ticker to look often.
+	waiting   []watched
+	waitSpare []watched
+	pacing    atomic.Bool
+	replays   map[*conn][]*replay // recoveries in progress, by connection
+
 	// queued is the sum of the backlogs of the loop's connections (gnet's
 	// outbound buffers as of each one's last flush or tick). Written only
 	// by the loop, so the adds are uncontended; read by Server.SendQueueBytes.
 	queued atomic.Int64
 }
 
-// inboxItem is one unit of work for the loop: a hub batch, or bytes for one
-// connection (owned by the item until written).
+// inboxItem is one unit of work for the loop: a hub batch, bytes for one
+// connection (owned by the item until written), a close, or loop work that
+// must happen in the connection's order (see outbound.go).
 type inboxItem struct {
 	op     inboxOp
 	batch  *hub.Batch
 	c      *conn
-	buf    *bytebufferpool.ByteBuffer // opSend: the bytes, owned until written
-	code   int                        // opClose
-	reason string                     // opClose
+	buf    *bytebufferpool.ByteBuffer // opSend, opControl, opResponse: the bytes, owned until written
+	code   int                        // opClose, opFail
+	reason string                     // opClose, opFail
+	run    func(l *loop)              // opRun
 }
 
 type inboxOp uint8
 
 const (
 	opBatch         inboxOp = iota
-	opSend                  // queue buf on c
+	opSend                  // queue buf on c (admitted by the sender)
 	opSendUncounted         // opSend, but not a message for the metrics (an SSE comment)
-	opClose                 // close c with code and reason
+	opControl               // queue buf on c: a frame the loop itself answers with (a pong); not admitted
+	opClose                 // close c with code and reason (a WebSocket closing handshake)
+	opFail                  // queue a close frame (code ≠ 0) and close c once it is written
 	opResponse              // write the deferred response buf on c
+	opRun                   // run fn on the loop, in order with the items around it
 )
 
 func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
-	l := &loop{s: s, el: el, idx: idx}
+	l := &loop{s: s, el: el, idx: idx, replays: make(map[*conn][]*replay)}
 	l.drainer = gnet.RunnableFunc(func(context.Context) error {
 		l.drain()
 		return nil
@@ -87,11 +100,18 @@ func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
 		l.sweep()
 		return nil
 	})
+	l.pacer = gnet.RunnableFunc(func(context.Context) error {
+		l.runInbox()
+		l.pace()
+		l.flush()
+		return nil
+	})
 	return l
 }
 
-// post hands an item to the loop from any goroutine and makes sure a drain
-// is scheduled. Items are processed in the order they were posted.
+// post hands an item to the loop from any goroutine, the loop's own
+// included, and makes sure a drain is scheduled. Items are processed in the
+// order they were posted.
 func (l *loop) post(it inboxItem) error {
 	l.mu.Lock()
 	l.inbox = append(l.inbox, it)
@@ -109,6 +129,18 @@ func (l *loop) post(it inboxItem) error {
 // connection that received something once.
 func (l *loop) drain() {
 	l.scheduled.Store(false)
+	l.runInbox()
+	if len(l.waiting) > 0 {
+		l.pace()
+	}
+	l.flush()
+}
+
+// runInbox processes the inbox in order, including what the items post
+// while they run. Loop only, and only from a task of its own (drain, sweep,
+// the pacer, the end of OnTraffic): an item may serve another connection's
+// requests.
+func (l *loop) runInbox() {
 	for {
 		l.mu.Lock()
 		items := l.inbox
@@ -116,7 +148,7 @@ func (l *loop) drain() {
 		l.mu.Unlock()
 		if len(items) == 0 {
 			l.spare = items
-			break
+			return
 		}
 		for i := range items {
 			l.handle(&items[i])
@@ -128,10 +160,10 @@ func (l *loop) drain() {
 		}
 		l.mu.Unlock()
 	}
-	l.flush()
 }
 
 func (l *loop) handle(it *inboxItem) {
+	c := it.c
 	switch it.op {
 	case opBatch:
 		it.batch.Each(l)
@@ -141,8 +173,7 @@ func (l *loop) handle(it *inboxItem) {
 		// they are queued whatever the backlog is now, and leave the
 		// posted count only once the flush has accounted for them.
 		l.owned = append(l.owned, it.buf)
-		c := it.c
-		if !l.queue(c, it.buf.B) { // the connection is gone
+		if !l.queue(c, it.buf.B) { // the connection is gone or closing
 			c.sendq().posted.Add(-int64(len(it.buf.B)))
 			return
 		}
@@ -150,199 +181,42 @@ func (l *loop) handle(it *inboxItem) {
 		if it.op == opSend {
 			l.count(c, len(it.buf.B))
 		}
+	case opControl:
+		l.owned = append(l.owned, it.buf)
+		l.queue(c, it.buf.B)
 	case opClose:
-		l.closeConn(it.c, it.code, it.reason)
+		l.closeConn(c, it.code, it.reason)
+	case opFail:
+		if c.state == stateClosed {
+			return
+		}
+		if it.code != 0 {
+			l.queueClose(c, it.code, it.reason)
+		}
+		l.closeAfterWrites(c)
 	case opResponse:
-		l.respond(it.c, it.buf)
+		l.respond(c, it.buf)
+	case opRun:
+		it.run(l)
 	}
 }
 
 // Visit implements hub.Visitor: a publication for one recipient on this loop.
 func (l *loop) Visit(sub hub.Subscriber, m *hub.Prepared) {
 	c := sub.(*conn)
-	if c.state == stateClosed {
+	if c.state == stateClosed || (c.flags&flagReplaying != 0 && l.hold(c, m)) {
 		return
 	}
+	l.visit(c, m, admitLive)
+}
+
+// visit queues publication m on c with the given admission.
+func (l *loop) visit(c *conn, m *hub.Prepared, a admission) {
 	switch c.state {
 	case stateWS:
-		l.deliver(c, c.ws.frameOf(m))
+		l.deliver(c, c.ws.frameOf(m), a)
 	case stateSSE:
-		l.deliverSSE(c, m)
-	}
-}
-
-// dirtyConn is a connection with writes queued for the current flush.
-type dirtyConn struct {
-	c        *conn
-	out      [][]byte // the writes, in order
-	outBytes int
-	admitted int // bytes of out that senders admitted against the send limit
-}
-
-// queue appends b to c's pending writes for this flush and reports whether
-// it did. b must stay valid and unchanged until the flush.
-func (l *loop) queue(c *conn, b []byte) bool {
-	if len(b) == 0 || c.state == stateClosed {
-		return false
-	}
-	if c.dirty == 0 {
-		var out [][]byte
-		if n := len(l.iovFree); n > 0 {
-			out, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
-		} else {
-			out = make([][]byte, 0, 8)
-		}
-		l.dirty = append(l.dirty, dirtyConn{c: c, out: out})
-		c.dirty = int32(len(l.dirty))
-	}
-	d := &l.dirty[c.dirty-1]
-	d.out = append(d.out, b)
-	d.outBytes += len(b)
-	return true
-}
-
-// queuedOn returns the bytes queued on c for the current flush.
-func (l *loop) queuedOn(c *conn) int {
-	if c.dirty == 0 {
-		return 0
-	}
-	return l.dirty[c.dirty-1].outBytes
-}
-
-// flush writes every dirty connection once (one writev each). gnet copies
-// what the socket does not take into the connection's outbound buffer, so
-// after Writev the queued slices are free again.
-func (l *loop) flush() {
-	for i := 0; i < len(l.dirty); i++ {
-		// Copied out and detached first: Writev may close the connection
-		// and run callbacks that queue more (a new entry, written later in
-		// this same loop) and grow l.dirty.
-		d := l.dirty[i]
-		c, out := d.c, d.out
-		c.dirty = 0
-		if c.state != stateClosed && len(out) > 0 {
-			_, _ = c.gc.Writev(out)
-		}
-		if q := c.sendq(); q != nil {
-			// Publish the backlog before releasing the admitted bytes,
-			// so senders never see both figures low at once.
-			if c.state != stateClosed {
-				l.setBacklog(q, c.gc.OutboundBuffered())
-			}
-			if d.admitted > 0 {
-				q.posted.Add(-int64(d.admitted))
-			}
-		}
-		clear(out)
-		l.iovFree = append(l.iovFree, out[:0])
-		if c.flags&flagCloseAfterFlush != 0 && c.state != stateClosed {
-			_ = c.gc.Close()
-		}
-	}
-	clear(l.dirty)
-	l.dirty = l.dirty[:0]
-	if l.sent != [2]deliveries{} {
-		m := &l.s.metrics
-		m.WSMessagesOut.Add(l.sent[0].msgs)
-		m.WSBytesOut.Add(l.sent[0].bytes)
-		m.SSEEventsOut.Add(l.sent[1].msgs)
-		m.SSEBytesOut.Add(l.sent[1].bytes)
-		l.sent = [2]deliveries{}
-	}
-	for i, bb := range l.owned {
-		bytebufferpool.Put(bb)
-		l.owned[i] = nil
-	}
-	l.owned = l.owned[:0]
-	if cap(l.arena) > maxArena {
-		l.arena = nil
-	}
-	l.arena = l.arena[:0]
-}
-
-// maxArena caps the arena kept between flushes.
-const maxArena = 64 << 10
-
-// queueFrame builds a frame in the arena and queues it on c. Appending to
-// the arena never moves bytes already queued: a reallocation leaves them in
-// the old array, which stays alive until the flush.
-func (l *loop) queueFrame(c *conn, op ws.OpCode, payload []byte) {
-	start := len(l.arena)
-	l.arena = wsframe.AppendFrame(l.arena, op, payload)
-	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
-}
-
-// queueClose builds a close frame in the arena and queues it on c.
-func (l *loop) queueClose(c *conn, code int, reason string) {
-	start := len(l.arena)
-	l.arena = wsframe.AppendClose(l.arena, ws.StatusCode(code), reason)
-	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
-}
-
-// deliver queues b on c unless that would take c's send queue over its
-// limit, in which case the slow-client policy applies. It reports whether b
-// was queued.
-func (l *loop) deliver(c *conn, b []byte) bool {
-	var limit int
-	var policy SlowClientPolicy
-	switch {
-	case c.state == stateWS && !c.ws.closing.Load():
-		limit, policy = c.ws.route.opts.MaxSendQueueBytes, c.ws.route.opts.SlowClientPolicy
-	case c.state == stateSSE:
-		limit, policy = c.sse.route.opts.MaxSendQueueBytes, c.sse.route.opts.SlowClientPolicy
-	default:
-		return false
-	}
-	if l.queuedOn(c)+c.gc.OutboundBuffered()+len(b) <= limit {
-		l.queue(c, b)
-		l.count(c, len(b))
-		return true
-	}
-	m := &l.s.metrics
-	if c.state == stateWS {
-		m.WSBackpressure.Add(1)
-	} else {
-		m.SSEBackpressure.Add(1)
-	}
-	switch policy {
-	case SlowClientClose:
-		m.SlowClientCloses.Add(1)
-		l.logSlowClient(c)
-		if c.state == stateWS {
-			l.startCloseWS(c, closeTryAgainLater, "slow client", c.ws.route.opts.SlowClientGrace)
-		} else {
-			l.endSSE(c)
-		}
-	default:
-		m.SlowClientDropped.Add(1)
-	}
-	return false
-}
-
-// closeConn closes c on request of another goroutine: WebSocket with a
-// closing handshake, anything else at once.
-func (l *loop) closeConn(c *conn, code int, reason string) {
-	switch c.state {
-	case stateClosed:
-	case stateWS:
-		wait := c.ws.route.opts.CloseTimeout
-		if code == closeTryAgainLater {
-			wait = c.ws.route.opts.SlowClientGrace
-			l.s.metrics.SlowClientCloses.Add(1)
-			l.logSlowClient(c)
-		}
-		l.startCloseWS(c, code, reason, wait)
-	case stateSSE:
-		if code == closeTryAgainLater { // Stream.Send's SlowClientClose
-			l.s.metrics.SlowClientCloses.Add(1)
-			l.logSlowClient(c)
-		}
-		l.endSSE(c)
-	case stateClosing:
-		// Already ending, with what it has queued still to go out and a
-		// deadline of its own.
-	default:
-		_ = c.gc.Close()
+		l.deliverSSE(c, m, a)
 	}
 }
 
@@ -368,6 +242,10 @@ func (l *loop) closed(c *conn, err error) {
 		l.firstSSE = firstSSE{}
 	}
 	c.state = stateClosed
+	if c.flags&flagReplaying != 0 {
+		delete(l.replays, c)
+		c.flags &^= flagReplaying
+	}
 	if q := c.sendq(); q != nil {
 		l.setBacklog(q, 0) // what gnet still held is discarded with the connection
 	}
@@ -386,8 +264,11 @@ func (l *loop) closed(c *conn, err error) {
 	}
 }
 
-// sweep runs on the loop every tick: timeouts and heartbeats.
+// sweep runs on the loop every tick: timeouts and heartbeats. What the
+// inbox holds goes first, so that a timer's close frame follows every byte
+// posted before it.
 func (l *loop) sweep() {
+	l.runInbox()
 	now := l.s.now()
 	// Backwards: closing a connection swap-removes it from l.conns.
 	for i := len(l.conns) - 1; i >= 0; i-- {
@@ -408,11 +289,13 @@ func (l *loop) sweep() {
 			}
 		}
 	}
+	l.pace()
 	l.flush()
 }
 
 // goAway starts the graceful shutdown of every connection on the loop.
 func (l *loop) goAway() {
+	l.runInbox()
 	for i := len(l.conns) - 1; i >= 0; i-- {
 		if i >= len(l.conns) {
 			continue

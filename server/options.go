@@ -45,6 +45,11 @@ type Options struct {
 	// this long between requests. Default 60s.
 	IdleTimeout time.Duration
 
+	// WriteTimeout bounds how long a connection may hold bytes it does not
+	// read: a response or stream being closed, or a replay, that makes no
+	// progress for this long is dropped. While bytes are being read, a
+	// close waits for the last of them. Default 30s.
+	WriteTimeout time.Duration
 	// ShutdownTimeout bounds Shutdown when its context has no deadline.
 	// Default 10s.
 	ShutdownTimeout time.Duration
@@ -79,6 +84,7 @@ const (
 	defaultHeaderTimeout   = 10 * time.Second
 	defaultIdleTimeout     = 60 * time.Second
 	defaultShutdownTimeout = 10 * time.Second
+	defaultWriteTimeout    = 30 * time.Second
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -97,6 +103,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = defaultIdleTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = defaultWriteTimeout
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = defaultShutdownTimeout

@@ -45,6 +45,7 @@ type Server struct {
 	clock  atomic.Int64 // coarse unix nanoseconds, refreshed by the ticker
 
 	lastHubSweep int64 // ticker goroutine only
+	lastSweep    int64 // ticker goroutine only
 
 	hub     *hub.Hub
 	metrics Metrics
@@ -379,8 +380,22 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
 	now := time.Now().UnixNano()
 	s.clock.Store(now)
+	period := s.tickPeriod()
+	sweep := now-s.lastSweep >= int64(period)-int64(pacePeriod)
+	if sweep {
+		s.lastSweep = now
+	}
+	pacing := false
 	for _, l := range *s.loops.Load() {
-		_ = l.el.Execute(context.Background(), l.sweeper)
+		// The sweep paces too; between sweeps, only loops with
+		// connections waiting for their output to drain are woken.
+		switch {
+		case sweep:
+			_ = l.el.Execute(context.Background(), l.sweeper)
+		case l.pacing.Load():
+			_ = l.el.Execute(context.Background(), l.pacer)
+		}
+		pacing = pacing || l.pacing.Load()
 	}
 	// Channels with history but no subscribers expire with their history;
 	// the hub drops them when swept.
@@ -388,7 +403,10 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 		s.lastHubSweep = now
 		s.hub.Sweep()
 	}
-	return s.tickPeriod(), gnet.None
+	if pacing {
+		return pacePeriod, gnet.None
+	}
+	return period, gnet.None
 }
 
 // Draining reports whether Shutdown has started.

@@ -213,8 +213,6 @@ func (l *loop) endSSE(c *conn) {
 		return
 	}
 	c.sse.closing.Store(true)
-	c.state = stateClosing
-	c.deadline = l.s.now() + int64(defaultCloseTimeout)
 	l.closeAfterWrites(c)
 }
 
@@ -324,16 +322,11 @@ func (st *Stream) post(bb *bytebufferpool.ByteBuffer, op inboxOp) error {
 	l := st.c.l
 	if !st.admit(len(bb.B), st.route.opts.MaxSendQueueBytes) {
 		bytebufferpool.Put(bb)
-		m := &l.s.metrics
-		m.SSEBackpressure.Add(1)
-		switch st.route.opts.SlowClientPolicy {
-		case SlowClientDrop:
-			m.SlowClientDropped.Add(1)
-			return ErrDropped
-		case SlowClientClose:
+		closeIt, err := l.s.refused(st.c, st.route.opts.SlowClientPolicy)
+		if closeIt {
 			_ = l.post(inboxItem{op: opClose, c: st.c, code: closeTryAgainLater})
 		}
-		return ErrSlowClient
+		return err
 	}
 	st.posted.Add(int64(len(bb.B)))
 	if err := l.post(inboxItem{op: op, c: st.c, buf: bb}); err != nil {

@@ -114,11 +114,11 @@ func (st *Stream) untrackPosition(channel string) {
 // on a stream of several channels, under an id naming all of them. A
 // position moves only when the event is queued: one the slow-client policy
 // dropped is not named as seen, so a resume recovers it.
-func (l *loop) deliverSSE(c *conn, m *hub.Prepared) {
+func (l *loop) deliverSSE(c *conn, m *hub.Prepared, a admission) {
 	at := hub.Position{Epoch: m.Epoch, Offset: m.Offset}
 	e := c.sse.ext.Load()
 	if e == nil || len(e.positions) < 2 || m.Offset == 0 {
-		if !l.deliver(c, m.SSE) || m.Offset == 0 {
+		if !l.deliver(c, m.SSE, a) || m.Offset == 0 {
 			return
 		}
 		switch {
@@ -153,7 +153,7 @@ func (l *loop) deliverSSE(c *conn, m *hub.Prepared) {
 		}
 	}
 	l.arena = append(l.arena, body...)
-	if !l.deliver(c, l.arena[start:len(l.arena):len(l.arena)]) && moved != nil {
+	if !l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], a) && moved != nil {
 		moved.pos = was
 	}
 }

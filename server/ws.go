@@ -381,41 +381,42 @@ func (l *loop) onFrame(c *conn, ev wsframe.Event) {
 		sock.route.h.OnMessage(sock, Message{Type: mt, Data: ev.Payload})
 	case wsframe.Ping:
 		if !sock.closing.Load() {
-			l.queueFrame(c, ws.OpPong, ev.Payload)
+			l.postControl(c, ws.OpPong, ev.Payload)
 		}
 	case wsframe.Pong:
 	case wsframe.Close:
 		code, reason := int(ev.Code), string(ev.Reason)
-		if sock.closing.Load() {
-			// Our close was answered: the handshake is complete.
-			c.state = stateClosing
-			_ = c.gc.Close()
+		c.state = stateClosing
+		c.deadline = s.now() + int64(sock.route.opts.CloseTimeout)
+		if sock.closing.Swap(true) {
+			// Our close was answered: the handshake is complete once
+			// what is queued (our close frame last) is written.
+			_ = l.post(inboxItem{op: opFail, c: c})
 			return
 		}
-		sock.closing.Store(true)
 		sock.closeCode, sock.closeReason = uint16(code), reason
 		reply := code
 		if code == int(ws.StatusNoStatusRcvd) {
 			reply = int(ws.StatusNormalClosure)
 		}
-		l.queueClose(c, reply, "")
-		c.state = stateClosing
-		c.flags |= flagCloseAfterFlush
-		c.deadline = s.now() + int64(sock.route.opts.CloseTimeout)
+		// Posted, so that what the handler sent before (an echo of the
+		// message right before the close) goes out first.
+		_ = l.post(inboxItem{op: opFail, c: c, code: reply})
 	}
 }
 
-// failWS sends a close frame for a protocol error and drops the connection
-// once it is written.
+// failWS sends a close frame for a protocol error, behind what is already
+// posted, and drops the connection once it is written.
 func (l *loop) failWS(c *conn, code int, reason string) {
 	sock := c.ws
-	if !sock.closing.Swap(true) {
-		sock.closeCode, sock.closeReason = uint16(code), reason
-		l.queueClose(c, code, reason)
-	}
 	c.state = stateClosing
-	c.flags |= flagCloseAfterFlush
 	c.deadline = l.s.now() + int64(sock.route.opts.CloseTimeout)
+	if sock.closing.Swap(true) {
+		code = 0 // our close frame is queued already
+	} else {
+		sock.closeCode, sock.closeReason = uint16(code), reason
+	}
+	_ = l.post(inboxItem{op: opFail, c: c, code: code, reason: reason})
 }
 
 // startCloseWS begins a server-initiated closing handshake: the close frame
@@ -597,7 +598,11 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 	}
 	l := sock.c.l
 	if !sock.admit(len(p), sock.route.opts.MaxSendQueueBytes) {
-		return l.slowSend(sock)
+		closeIt, err := l.s.refused(sock.c, sock.route.opts.SlowClientPolicy)
+		if closeIt {
+			_ = l.post(inboxItem{op: opClose, c: sock.c, code: closeTryAgainLater})
+		}
+		return err
 	}
 	bb := bytebufferpool.Get()
 	if sock.deflate && !op.IsControl() && len(p) >= compressMin {
@@ -612,21 +617,6 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// slowSend applies the slow-client policy to a send from any goroutine.
-func (l *loop) slowSend(sock *Socket) error {
-	m := &l.s.metrics
-	m.WSBackpressure.Add(1)
-	switch sock.route.opts.SlowClientPolicy {
-	case SlowClientDrop:
-		m.SlowClientDropped.Add(1)
-		return ErrDropped
-	case SlowClientClose:
-		_ = l.post(inboxItem{op: opClose, c: sock.c, code: closeTryAgainLater, reason: "slow client"})
-		return ErrSlowClient
-	}
-	return ErrSlowClient
 }
 
 // closeTryAgainLater is 1013, which gobwas/ws has no constant for.
