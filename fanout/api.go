@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -221,17 +222,21 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	limit, _ := strconv.Atoi(r.Query("limit"))
+	limit = clampLimit(limit)
+	if since != nil {
+		limit++ // one more tells whether there is a next page
+	}
 	channel := r.Param("channel")
 	// On a bus, a channel without local subscribers is read from the bus.
 	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
-		res, err := t.hub.History(channel, since, clampLimit(limit))
+		res, err := t.hub.History(channel, since, limit)
 		if err != nil {
 			writeJSONError(w, 400, err.Error())
 			return
 		}
 		w.SetHeader("Content-Type", "application/json")
 		b := append([]byte(`{"channel":`), strconv.Quote(channel)...)
-		b = appendHistory(b, &res, since != nil)
+		b = appendHistory(b, &res, since, limit, math.MaxInt) // an HTTP body has no send queue to fit
 		_, _ = w.Write(append(b, '}', '\n'))
 	})
 }

@@ -101,6 +101,7 @@ type Namespace struct {
 const (
 	defaultMaxCommandBytes = 64 << 10
 	defaultMaxSSEChannels  = 16
+	defaultSendQueueBytes  = 1 << 20 // as the server's own default
 )
 
 func (o Options) withDefaults() Options {
@@ -109,6 +110,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSSEChannels <= 0 {
 		o.MaxSSEChannels = defaultMaxSSEChannels
+	}
+	if o.WS.MaxSendQueueBytes <= 0 {
+		o.WS.MaxSendQueueBytes = defaultSendQueueBytes
 	}
 	return o
 }

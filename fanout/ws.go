@@ -27,6 +27,7 @@ const (
 	CodeBrokerUnavailable  = 112  // the cluster bus is down: nothing was published or subscribed; retry
 	closeTokenExpired      = 3000 // IANA "Unauthorized": the token expired and was not refreshed
 	closeTokenInvalid      = 3000
+	closeTryAgainLater     = 1013 // a reply the send queue had no room for
 	defaultHistoryLimit    = 100
 	maxHistoryLimit        = 1000
 	tokenCheckPeriod       = time.Second
@@ -129,8 +130,13 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 			t.reply(sock, cmd.ID, errReply(CodeInvalidPosition, "invalid position"))
 			return
 		}
-		res, err := t.hub.History(cmd.Channel, since, clampLimit(cmd.Limit))
-		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendHistory(b, &res, since != nil) }))
+		limit := clampLimit(cmd.Limit)
+		if since != nil {
+			limit++ // one more tells whether there is a next page
+		}
+		res, err := t.hub.History(cmd.Channel, since, limit)
+		budget := t.replyBudget()
+		t.reply(sock, cmd.ID, hubErr(err, func(b []byte) []byte { return appendHistory(b, &res, since, limit, budget) }))
 	case "refresh":
 		t.refresh(sock, ss, id, &cmd)
 	default:
@@ -250,10 +256,26 @@ func appendReply(b []byte, id *json.RawMessage, body replyBody) []byte {
 	return append(b, '}')
 }
 
+// reply answers a command: every command gets an answer. One too large for
+// the socket's send queue is answered with an error instead; one the queue
+// has no room for now closes the socket (1013, whatever the slow-client
+// policy), so the client knows and reconnects rather than wait for an
+// answer that will never come.
 func (t *Tier) reply(sock *server.Socket, id *json.RawMessage, body replyBody) {
 	b := appendReply(make([]byte, 0, 128), id, body)
-	_ = sock.Send(server.Message{Type: server.Text, Data: b})
+	err := sock.Send(server.Message{Type: server.Text, Data: b})
+	if errors.Is(err, server.ErrTooLarge) {
+		b = appendReply(b[:0], id, errReply(CodeLimitExceeded, "reply too large"))
+		err = sock.Send(server.Message{Type: server.Text, Data: b})
+	}
+	if errors.Is(err, server.ErrSlowClient) || errors.Is(err, server.ErrDropped) {
+		_ = sock.Close(closeTryAgainLater, "slow client")
+	}
 }
+
+// replyBudget bounds a paged reply (history): half the send queue, so that
+// it fits beside what is already queued.
+func (t *Tier) replyBudget() int { return t.o.WS.MaxSendQueueBytes / 2 }
 
 func appendField(b []byte, name, value string) []byte {
 	b = append(b, ',', '"')
@@ -310,20 +332,42 @@ func appendPresence(b []byte, p *hub.Presence) []byte {
 	return append(b, ']')
 }
 
-func appendHistory(b []byte, h *hub.HistoryResult, withSince bool) []byte {
+// appendHistory writes a history reply: the publications, oldest first, as
+// many as limit and budget bytes allow (at least one). With since, limit is
+// one more than the client asked for: that one only tells whether there is
+// more. When there is, "more":true and "next" (the position of the last
+// publication sent) let the client ask for the next page with since=next.
+func appendHistory(b []byte, h *hub.HistoryResult, since *hub.Position, limit, budget int) []byte {
 	b = appendField(b, "position", h.Position.String())
-	if withSince {
+	if since != nil {
 		b = append(b, `,"recovered":`...)
 		b = strconv.AppendBool(b, h.Recovered)
 	}
+	pubs := h.Publications
+	more := since != nil && len(pubs) == limit
+	if more {
+		pubs = pubs[:limit-1]
+	}
 	b = append(b, `,"publications":[`...)
-	for i, m := range h.Publications {
+	start := len(b)
+	for i, m := range pubs {
+		push := server.PushJSON(m)
 		if i > 0 {
+			if len(b)-start+len(push) > budget {
+				pubs, more = pubs[:i], true
+				break
+			}
 			b = append(b, ',')
 		}
-		b = append(b, server.PushJSON(m)...)
+		b = append(b, push...)
 	}
-	return append(b, ']')
+	b = append(b, ']')
+	if more && len(pubs) > 0 {
+		last := pubs[len(pubs)-1]
+		b = append(b, `,"more":true`...)
+		b = appendField(b, "next", hub.Position{Epoch: last.Epoch, Offset: last.Offset}.String())
+	}
+	return b
 }
 
 // clientPublish publishes for a /ws client and replies with the position. On a

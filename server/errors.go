@@ -20,6 +20,7 @@ var (
 	// ErrDropped is returned by sends when the message was dropped because the
 	// send queue is full and the policy is SlowClientDrop.
 	ErrDropped = errors.New("server: message dropped, send queue full")
-	// ErrTooLarge is returned by sends of a message larger than MaxMessageBytes.
-	ErrTooLarge = errors.New("server: message larger than MaxMessageBytes")
+	// ErrTooLarge is returned by sends of a message larger than the send
+	// queue (MaxSendQueueBytes), or a control frame over 125 bytes.
+	ErrTooLarge = errors.New("server: message larger than the send queue")
 )

@@ -44,11 +44,11 @@ type WSOptions struct {
 	// allows any. A request without Origin (a non-browser client) is allowed.
 	Origins []string
 	// MaxMessageBytes bounds an inbound message (after reassembly and
-	// decompression; larger → close 1009) and an outbound one (ErrTooLarge).
-	// Default 64 KiB.
+	// decompression; larger → close 1009). Default 64 KiB.
 	MaxMessageBytes int
 	// MaxSendQueueBytes bounds what is queued for one socket in user space
-	// (rtd's queue plus gnet's outbound buffer). Default 1 MiB.
+	// (rtd's queue plus gnet's outbound buffer), and so an outbound message:
+	// a larger one could never be queued (ErrTooLarge). Default 1 MiB.
 	MaxSendQueueBytes int
 	// HeartbeatInterval sends a ping this often. 0 = no pings.
 	HeartbeatInterval time.Duration
@@ -593,7 +593,7 @@ func (sock *Socket) send(op ws.OpCode, p []byte, text string) error {
 	if text != "" {
 		p = unsafe.Slice(unsafe.StringData(text), len(text)) // read only
 	}
-	if !op.IsControl() && len(p) > sock.route.opts.MaxMessageBytes {
+	if len(p) > sock.route.opts.MaxSendQueueBytes {
 		return ErrTooLarge
 	}
 	l := sock.c.l
