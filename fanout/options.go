@@ -50,6 +50,10 @@ type Options struct {
 // WSRouteOptions are the /ws route settings an operator picks; each is the
 // server.WSOptions field of the same name, with its default.
 type WSRouteOptions struct {
+	// Origins are the other sites whose pages may connect
+	// (server.WSOptions.Origins): empty, same-origin only. With "*" the
+	// rtd_token cookie is not read on /ws: any site's page could otherwise
+	// connect as its visitor; tokens then come in ?token= or Authorization.
 	Origins           []string
 	HeartbeatInterval time.Duration
 	IdleTimeout       time.Duration
@@ -69,6 +73,9 @@ type WSRouteOptions struct {
 // SSERouteOptions are the /sse route settings an operator picks; each is the
 // server.SSEOptions field of the same name, with its default.
 type SSERouteOptions struct {
+	// Origins and AllowCredentials as server.SSEOptions (empty: same-origin
+	// only; credentials need named origins). With "*" the rtd_token cookie
+	// is not read on /sse, as for WSRouteOptions.Origins.
 	Origins           []string
 	AllowCredentials  bool
 	HeartbeatInterval time.Duration
