@@ -9,8 +9,9 @@ import (
 )
 
 // Options configures the fan-out tier. The zero value serves anonymous
-// clients (no token verifier), accepts the server API from loopback clients
-// only, and lets clients subscribe to any channel but publish on none.
+// clients (no token verifier), admits browsers from the server's own site
+// only, accepts the server API and /metrics from loopback clients only, and
+// lets clients subscribe to any channel but publish on none.
 type Options struct {
 	// APIKey protects /api/*: requests must carry "Authorization: Bearer KEY"
 	// or "X-API-Key: KEY". Empty: only clients on loopback addresses may call

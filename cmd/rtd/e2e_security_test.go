@@ -86,8 +86,13 @@ func TestE2EHostileInput(t *testing.T) {
 	})
 
 	t.Run("metrics need the key", func(t *testing.T) {
-		if code, _ := d.api(t, "GET", "/metrics", "", ""); code != 401 {
-			t.Errorf("/metrics without the key: %d, want 401", code)
+		resp, err := http.Get(d.url("/metrics"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("/metrics without the key: %d, want 401", resp.StatusCode)
 		}
 		if m := scrape(t, d, "k3y"); m["rtd_history_channels"] != 0 {
 			t.Errorf("/metrics with the key: %v", m)
