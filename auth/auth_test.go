@@ -418,3 +418,40 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// TestVerifyAudienceIssuer: with Options.Audience and Options.Issuer set, a
+// token minted with the same key for another service or by another issuer is
+// refused, and so is one that names neither; without them both are ignored.
+func TestVerifyAudienceIssuer(t *testing.T) {
+	strict, err := NewVerifier(Options{Secret: secret, Now: clock, Audience: "rtd", Issuer: "https://id.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lax, err := NewVerifier(Options{Secret: secret, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := "https://id.example.com"
+	cases := []struct {
+		name   string
+		extra  map[string]any
+		reason error // from strict; nil: accepted
+	}{
+		{"both match", map[string]any{"aud": "rtd", "iss": iss}, nil},
+		{"aud among several", map[string]any{"aud": []string{"billing", "rtd"}, "iss": iss}, nil},
+		{"other audience", map[string]any{"aud": "billing", "iss": iss}, errAudience},
+		{"no audience", map[string]any{"iss": iss}, errAudIssMissing},
+		{"other issuer", map[string]any{"aud": "rtd", "iss": "https://evil.example"}, errIssuer},
+		{"no issuer", map[string]any{"aud": "rtd"}, errAudIssMissing},
+	}
+	for _, c := range cases {
+		tok := sign(t, jwt.SigningMethodHS256, secret, "", claims("ann", c.extra))
+		_, err := strict.Verify(tok)
+		if c.reason == nil && err != nil || c.reason != nil && (!errors.Is(err, ErrInvalidToken) || !errors.Is(err, c.reason)) {
+			t.Errorf("%s: strict Verify = %v, want %v", c.name, err, c.reason)
+		}
+		if _, err := lax.Verify(tok); err != nil {
+			t.Errorf("%s: without Audience and Issuer, Verify = %v", c.name, err)
+		}
+	}
+}

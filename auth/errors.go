@@ -11,7 +11,8 @@ var (
 	ErrKeyFile = errors.New("auth: bad public key file")
 	// ErrInvalidToken is returned by Verify, wrapped with the reason, for a
 	// token that is malformed, unsigned, signed with an algorithm or key that
-	// is not configured, not yet valid, or missing its subject. The reason
+	// is not configured, not yet valid, for another audience or issuer (when
+	// Options names them), or missing its subject. The reason
 	// never quotes the token.
 	ErrInvalidToken = errors.New("auth: invalid token")
 	// ErrExpired is returned by Verify for a well-signed token whose exp has
@@ -23,12 +24,15 @@ var (
 // Reasons Verify gives, wrapped in ErrInvalidToken. They are fixed words, so
 // nothing a client sent ends up in a log line.
 var (
-	errAlgorithm    = errors.New("algorithm not accepted")
-	errSignature    = errors.New("signature does not verify")
-	errMalformed    = errors.New("malformed token")
-	errNotYetValid  = errors.New("not valid yet (nbf)")
-	errBadClaims    = errors.New("invalid registered claims")
-	errNoSubject    = errors.New("missing sub")
-	errUnknownKID   = errors.New("no key with the token's kid")
-	errBadKIDHeader = errors.New("kid header is not a string")
+	errAlgorithm     = errors.New("algorithm not accepted")
+	errSignature     = errors.New("signature does not verify")
+	errMalformed     = errors.New("malformed token")
+	errNotYetValid   = errors.New("not valid yet (nbf)")
+	errAudience      = errors.New("aud does not name this service")
+	errIssuer        = errors.New("iss is not the configured issuer")
+	errAudIssMissing = errors.New("aud or iss missing")
+	errBadClaims     = errors.New("invalid registered claims")
+	errNoSubject     = errors.New("missing sub")
+	errUnknownKID    = errors.New("no key with the token's kid")
+	errBadKIDHeader  = errors.New("kid header is not a string")
 )

@@ -23,6 +23,12 @@ type Options struct {
 	// kid is tried against every key of its algorithm. The file is read once,
 	// by NewVerifier.
 	PublicKeyFile string
+	// Audience, when set, must be one of the token's aud values: a token
+	// minted for another service by the same issuer (or with the same key)
+	// is refused. Empty: aud is not checked.
+	Audience string
+	// Issuer, when set, must be the token's iss. Empty: iss is not checked.
+	Issuer string
 	// Leeway is the clock skew allowed on exp and nbf. Default 0.
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
@@ -65,6 +71,12 @@ func NewVerifier(o Options) (*Verifier, error) {
 		}
 	}
 	popts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithLeeway(max(o.Leeway, 0))}
+	if o.Audience != "" {
+		popts = append(popts, jwt.WithAudience(o.Audience))
+	}
+	if o.Issuer != "" {
+		popts = append(popts, jwt.WithIssuer(o.Issuer))
+	}
 	if o.Now != nil {
 		popts = append(popts, jwt.WithTimeFunc(o.Now))
 	}
@@ -80,8 +92,8 @@ type tokenClaims struct {
 	Info     json.RawMessage `json:"info"`
 }
 
-// Verify checks token's algorithm, signature, exp and nbf and returns its
-// claims. It answers ErrExpired for an expired but otherwise good token and
+// Verify checks token's algorithm, signature, exp and nbf (and aud and iss
+// when Options names them) and returns its claims. It answers ErrExpired for an expired but otherwise good token and
 // ErrInvalidToken, wrapped with the reason, for everything else.
 func (v *Verifier) Verify(token string) (*Claims, error) {
 	var tc tokenClaims
@@ -150,6 +162,13 @@ func verifyError(err error, keyLooked bool) error {
 		reason = errSignature
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		reason = errNotYetValid
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		reason = errAudience
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		reason = errIssuer
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		// Only aud and iss are ever required, and only when configured.
+		reason = errAudIssMissing
 	default:
 		reason = errBadClaims
 	}

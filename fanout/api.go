@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -30,6 +31,10 @@ type publishRequest struct {
 
 // maxBatch bounds the publications of one publish request.
 const maxBatch = 1000
+
+// invalidEvent answers an event name hub.CheckEvent refuses, the same on
+// every route that takes one (/api/publish, /api/send, /api/broadcast, /ws).
+var invalidEvent = "invalid event name: at most " + strconv.Itoa(hub.MaxEventBytes) + " bytes of UTF-8 without control characters (CR, LF, NUL…)"
 
 func (t *Tier) mountAPI() error {
 	routes := []struct {
@@ -126,6 +131,10 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 			writeJSONError(w, 400, "publication "+strconv.Itoa(i)+": channel and data required")
 			return
 		}
+		if hub.CheckEvent(p.Event) != nil {
+			writeJSONError(w, 400, "publication "+strconv.Itoa(i)+": "+invalidEvent)
+			return
+		}
 	}
 	if !t.hub.BrokerHealthy() {
 		writeUnavailable(w, nil)
@@ -146,6 +155,10 @@ func (t *Tier) publishBatch(w *server.ResponseWriter, batch []apiPublication, si
 			writeUnavailable(w, out)
 			return
 		}
+		if errors.Is(err, hub.ErrTooManyHistoryChannels) {
+			writeRefused(w, 429, "channel "+strconv.Quote(p.Channel)+": too many channels with history on this node: nothing from this publication on was published", out)
+			return
+		}
 		if err != nil {
 			writeJSONError(w, 400, "channel "+strconv.Quote(p.Channel)+": "+err.Error())
 			return
@@ -163,12 +176,21 @@ func (t *Tier) publishBatch(w *server.ResponseWriter, batch []apiPublication, si
 // writeUnavailable answers 503 when the bus cannot take publications, with
 // the positions of those of a batch it took before.
 func writeUnavailable(w *server.ResponseWriter, accepted []position) {
-	w.WriteHeader(503)
+	msg := "broker unavailable: nothing was published, retry later"
+	if len(accepted) > 0 {
+		msg = "broker unavailable: only the publications listed were published, retry the others later"
+	}
+	writeRefused(w, 503, msg, accepted)
+}
+
+// writeRefused answers a publish the hub stopped taking (status 503 or 429),
+// with the positions of those of a batch it took before.
+func writeRefused(w *server.ResponseWriter, status int, msg string, accepted []position) {
+	w.WriteHeader(status)
 	w.SetHeader("Content-Type", "application/json")
 	w.SetHeader("Retry-After", "1")
-	v := map[string]any{"error": "broker unavailable: nothing was published, retry later"}
+	v := map[string]any{"error": msg}
 	if len(accepted) > 0 {
-		v["error"] = "broker unavailable: only the publications listed were published, retry the others later"
 		v["publications"] = accepted
 	}
 	b, _ := json.Marshal(v)
@@ -179,7 +201,11 @@ func writeUnavailable(w *server.ResponseWriter, accepted []position) {
 // are counted over every node (this node's "list" and its own counts under
 // "node"); ?scope=node answers this node only.
 func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
-	channel, cluster := r.Param("channel"), t.clusterScope(r)
+	channel, ok := channelParam(w, r)
+	if !ok {
+		return
+	}
+	cluster := t.clusterScope(r)
 	offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
 }
 
@@ -215,6 +241,18 @@ func appendNodePresence(b []byte, p *hub.Presence) []byte {
 	return append(b, '}')
 }
 
+// channelParam returns the :channel segment percent-decoded, as clients
+// encode a name with a space or a slash in a path; a malformed escape is
+// answered 400 here.
+func channelParam(w *server.ResponseWriter, r *server.Request) (string, bool) {
+	ch, err := url.PathUnescape(r.Param("channel"))
+	if err != nil {
+		writeJSONError(w, 400, "malformed percent-encoding in channel")
+		return "", false
+	}
+	return ch, true
+}
+
 func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 	since, err := parseSince(r.Query("since"))
 	if err != nil {
@@ -226,7 +264,10 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 	if since != nil {
 		limit++ // one more tells whether there is a next page
 	}
-	channel := r.Param("channel")
+	channel, ok := channelParam(w, r)
+	if !ok {
+		return
+	}
 	// On a bus, a channel without local subscribers is read from the bus.
 	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
 		res, err := t.hub.History(channel, since, limit)
@@ -398,8 +439,8 @@ func (m *directMessage) check() string {
 	if len(m.Data) == 0 {
 		return "data required"
 	}
-	if strings.ContainsAny(m.Event, "\r\n\x00") {
-		return "invalid event name"
+	if hub.CheckEvent(m.Event) != nil {
+		return invalidEvent
 	}
 	return ""
 }

@@ -38,7 +38,7 @@ type Tier struct {
 //	POST /api/disconnect           {"user":…} or {"client":…} (on every node with o.Cluster)
 //	POST /api/send                 a message to a user's connections or one client (on every node with o.Cluster)
 //	POST /api/broadcast            a message to every connection (of every node with o.Cluster)
-//	GET  /metrics                  Prometheus text format
+//	GET  /metrics                  Prometheus text format (API key or loopback, as /api/*)
 //
 // Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
 // srv so namespaces reach the hub. When the hub has a Broker, publishing
@@ -145,7 +145,7 @@ func (t *Tier) untrack(sock *server.Socket) {
 // authorize runs before the /ws upgrade: a bad token is refused with 401
 // before any WebSocket exists.
 func (t *Tier) authorize(r *server.Request) error {
-	id, err := t.identify(r)
+	id, err := t.identify(r, t.o.WS.Origins)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/rtd-project/rtd/auth"
@@ -20,13 +21,17 @@ type TokenVerifier interface {
 var anonymous = &Identity{}
 
 // identify finds and verifies the request's token: ?token=, the
-// Authorization header (Bearer), or the rtd_token cookie. It never logs or
-// echoes the token.
-func (t *Tier) identify(r *server.Request) (*Identity, error) {
+// Authorization header (Bearer), or, unless the route's origins include "*",
+// the rtd_token cookie. It never logs or echoes the token.
+//
+// The browser attaches a cookie to any site's request, so with "*" (every
+// site's pages admitted) a cookie would let any page act as its visitor; a
+// token in the query or a header was put there by the page itself.
+func (t *Tier) identify(r *server.Request, origins []string) (*Identity, error) {
 	if t.o.Verifier == nil {
 		return anonymous, nil
 	}
-	tok := tokenOf(r)
+	tok := tokenOf(r, !slices.Contains(origins, "*"))
 	if tok == "" {
 		if t.o.AllowAnonymous {
 			return anonymous, nil
@@ -46,12 +51,15 @@ func (t *Tier) identify(r *server.Request) (*Identity, error) {
 	return id, nil
 }
 
-func tokenOf(r *server.Request) string {
+func tokenOf(r *server.Request, cookie bool) string {
 	if v := r.Query("token"); v != "" {
 		return v
 	}
 	if v, ok := strings.CutPrefix(r.Header("Authorization"), "Bearer "); ok {
 		return strings.TrimSpace(v)
+	}
+	if !cookie {
+		return ""
 	}
 	for _, part := range strings.Split(r.Header("Cookie"), ";") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "rtd_token="); ok {

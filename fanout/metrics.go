@@ -7,7 +7,8 @@ import (
 	"github.com/rtd-project/rtd/server"
 )
 
-// mountMetrics serves GET /metrics in the Prometheus text format: the
+// mountMetrics serves GET /metrics in the Prometheus text format, to the
+// callers /api/* answers (the API key, or loopback without one): the
 // server's transport counters, the hub's figures, the tier's auth failures
 // (connection tokens and API keys), and the Go runtime and process metrics.
 // The retained history is counted at scrape time (a walk of the hub's
@@ -43,13 +44,17 @@ func (t *Tier) mountMetrics() error {
 		Subscriptions:       func() float64 { return float64(t.hub.Stats().Subscriptions) },
 		Users:               func() float64 { return float64(t.hub.Stats().Users) },
 		HistoryPublications: func() float64 { return float64(t.hub.RetainedPublications()) },
+		HistoryChannels:     func() float64 { return float64(t.hub.Stats().HistoryChannels) },
+		HistoryRefused:      func() float64 { return float64(t.hub.Stats().HistoryChannelsRefused) },
 		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
 	}
 	reg, err := metrics.NewRegistry(metrics.Standard(readers), metrics.Options{})
 	if err != nil {
 		return err
 	}
-	return t.srv.HandleFunc("GET", "/metrics", func(w *server.ResponseWriter, _ *server.Request) {
+	// Guarded as /api/* is: the figures (connections, users, publication
+	// rates) tell an outsider about the service and its load.
+	return t.srv.HandleFunc("GET", "/metrics", t.guard(func(w *server.ResponseWriter, _ *server.Request) {
 		var b bytes.Buffer
 		if err := reg.WriteText(&b); err != nil {
 			writeJSONError(w, 500, "metrics: "+err.Error())
@@ -57,5 +62,5 @@ func (t *Tier) mountMetrics() error {
 		}
 		w.SetHeader("Content-Type", reg.ContentType())
 		_, _ = w.Write(b.Bytes())
-	})
+	}))
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // Options configures the fan-out tier. The zero value serves anonymous
-// clients (no token verifier), accepts the server API from loopback clients
-// only, and lets clients subscribe to any channel but publish on none.
+// clients (no token verifier), admits browsers from the server's own site
+// only, accepts the server API and /metrics from loopback clients only, and
+// lets clients subscribe to any channel but publish on none.
 type Options struct {
 	// APIKey protects /api/*: requests must carry "Authorization: Bearer KEY"
 	// or "X-API-Key: KEY". Empty: only clients on loopback addresses may call
@@ -50,6 +51,10 @@ type Options struct {
 // WSRouteOptions are the /ws route settings an operator picks; each is the
 // server.WSOptions field of the same name, with its default.
 type WSRouteOptions struct {
+	// Origins are the other sites whose pages may connect
+	// (server.WSOptions.Origins): empty, same-origin only. With "*" the
+	// rtd_token cookie is not read on /ws: any site's page could otherwise
+	// connect as its visitor; tokens then come in ?token= or Authorization.
 	Origins           []string
 	HeartbeatInterval time.Duration
 	IdleTimeout       time.Duration
@@ -69,6 +74,9 @@ type WSRouteOptions struct {
 // SSERouteOptions are the /sse route settings an operator picks; each is the
 // server.SSEOptions field of the same name, with its default.
 type SSERouteOptions struct {
+	// Origins and AllowCredentials as server.SSEOptions (empty: same-origin
+	// only; credentials need named origins). With "*" the rtd_token cookie
+	// is not read on /sse, as for WSRouteOptions.Origins.
 	Origins           []string
 	AllowCredentials  bool
 	HeartbeatInterval time.Duration

@@ -12,7 +12,7 @@ import (
 // authorizeSSE checks the token and every requested channel before the
 // stream starts: a refusal is an HTTP status, never a half-open stream.
 func (t *Tier) authorizeSSE(r *server.Request) error {
-	id, err := t.identify(r)
+	id, err := t.identify(r, t.o.SSE.Origins)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,9 @@ const (
 	tokenCheckPeriod       = time.Second
 	expiredReason          = "token expired"
 	refreshMismatchMessage = "token is for another user"
+	// An anonymous connection stays anonymous: it reconnects with a token.
+	refreshAnonymousMessage = "an anonymous connection cannot take a token: reconnect with it"
+	revokedReason           = "the refreshed token does not permit this channel"
 )
 
 // command is one client command.
@@ -73,8 +76,16 @@ func (t *Tier) wsClose(sock *server.Socket, _ int, _ string) {
 
 func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 	ss := sessionOf(sock)
-	var cmd command
-	if m.Type != server.Text || json.Unmarshal(m.Data, &cmd) != nil {
+	if m.Type != server.Text {
+		t.reply(sock, nil, errReply(CodeBadRequest, "malformed command"))
+		return
+	}
+	cmd, err := parseCommand(m.Data)
+	switch {
+	case errors.Is(err, hub.ErrInvalidEvent):
+		t.reply(sock, cmd.ID, errReply(CodeBadRequest, invalidEvent))
+		return
+	case err != nil:
 		t.reply(sock, nil, errReply(CodeBadRequest, "malformed command"))
 		return
 	}
@@ -144,6 +155,17 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 	}
 }
 
+// parseCommand decodes one client command. An event name hub.CheckEvent
+// refuses is refused here, whatever the op, with the command's id (the rest
+// decoded): the same rule /api/publish and /api/send apply.
+func parseCommand(data []byte) (command, error) {
+	var cmd command
+	if err := json.Unmarshal(data, &cmd); err != nil {
+		return command{}, err
+	}
+	return cmd, hub.CheckEvent(cmd.Event)
+}
+
 // subscribe answers with the reply first, then what the client missed, then
 // live publications: SubscribeWith keeps that order on the socket's loop.
 func (t *Tier) subscribe(sock *server.Socket, id *Identity, cmd *command) {
@@ -179,9 +201,17 @@ func (t *Tier) refresh(sock *server.Socket, ss *session, old *Identity, cmd *com
 		t.authFailures.Add(1)
 		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, "invalid token"))
 		return
-	case old.User != "" && id.User != old.User:
+	case id.User != old.User:
+		// The hub knows the connection as the user it connected as (per-user
+		// limits, presence, /api/send and /api/disconnect): a token for anyone
+		// else, an anonymous connection's included, would change who it is to
+		// the channel rules only.
 		t.authFailures.Add(1)
-		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, refreshMismatchMessage))
+		msg := refreshMismatchMessage
+		if old.User == "" {
+			msg = refreshAnonymousMessage
+		}
+		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, msg))
 		return
 	}
 	ss.id.Store(id)
@@ -192,7 +222,32 @@ func (t *Tier) refresh(sock *server.Socket, ss *session, old *Identity, cmd *com
 		ss.expires.Store(id.Expires.UnixNano())
 		t.track(sock, ss)
 	}
+	t.dropRevoked(sock, id)
 	t.reply(sock, cmd.ID, okReply(nil))
+}
+
+// dropRevoked unsubscribes sock from the channels id no longer permits (a
+// refreshed token with narrower channels), each with a push saying so:
+// {"op":"unsubscribed","channel":…,"code":103,"reason":…}. The pushes go out
+// before the refresh's reply, so a client that reads the reply knows what it
+// is still subscribed to.
+func (t *Tier) dropRevoked(sock *server.Socket, id *Identity) {
+	c, ok := t.hub.Client(sock.ID())
+	if !ok {
+		return
+	}
+	for _, ch := range c.Channels() {
+		if t.canSubscribe(id, ch) || sock.Unsubscribe(ch) != nil {
+			continue
+		}
+		t.reply(sock, nil, func(b []byte) []byte {
+			b = append(b, `,"op":"unsubscribed"`...)
+			b = appendField(b, "channel", ch)
+			b = append(b, `,"code":`...)
+			b = strconv.AppendInt(b, CodePermissionDenied, 10)
+			return appendField(b, "reason", revokedReason)
+		})
+	}
 }
 
 // replyBody writes the fields of a reply after the id.
@@ -230,6 +285,8 @@ func hubErr(err error, fields replyBody) replyBody {
 		return errReply(CodeNotSubscribed, "not subscribed")
 	case errors.Is(err, hub.ErrTooManyChannels):
 		return errReply(CodeLimitExceeded, "too many channels")
+	case errors.Is(err, hub.ErrTooManyHistoryChannels):
+		return errReply(CodeLimitExceeded, "too many channels with history on this node")
 	case errors.Is(err, hub.ErrHistoryDisabled):
 		return errReply(CodeUnavailable, "history disabled for channel")
 	case errors.Is(err, hub.ErrPresenceDisabled):

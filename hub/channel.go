@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // shard holds the channels whose names hash to it. Its lock orders everything
@@ -58,13 +57,8 @@ func (h *Hub) shardFor(name string) *shard {
 // contain control characters (C0, DEL, C1): they end up in logs, JSON and
 // SSE lines.
 func (h *Hub) checkChannel(name string) error {
-	if name == "" || len(name) > h.o.MaxChannelNameBytes {
+	if name == "" || len(name) > h.o.MaxChannelNameBytes || !printable(name) {
 		return ErrInvalidChannel
-	}
-	for _, r := range name {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError {
-			return ErrInvalidChannel
-		}
 	}
 	return nil
 }
@@ -107,6 +101,9 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions) *channel {
 	}
 	sh.channels[name] = ch
 	h.channels.Add(1)
+	if opts.HistorySize > 0 {
+		h.histChannels.Add(1)
+	}
 	return ch
 }
 
@@ -127,6 +124,9 @@ func (h *Hub) dropIfIdle(sh *shard, ch *channel) bool {
 	}
 	delete(sh.channels, ch.name)
 	h.channels.Add(-1)
+	if ch.opts.HistorySize > 0 {
+		h.histChannels.Add(-1)
+	}
 	return true
 }
 
@@ -325,12 +325,18 @@ func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, no
 // batch, all under the channel's shard lock, so every subscriber receives the
 // channel's publications in offset order. It returns the publication's
 // position. A publication on a channel that has neither subscribers nor
-// history goes nowhere, and Publish returns the zero Position.
+// history goes nowhere, and Publish returns the zero Position. It fails with
+// ErrInvalidEvent for a bad p.Event, and with ErrTooManyHistoryChannels when
+// the publication would create a channel with history beyond
+// Options.MaxHistoryChannels (a channel that exists already always takes it).
 func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	if h.closed.Load() {
 		return Position{}, ErrShutdown
 	}
 	if err := h.checkChannel(channel); err != nil {
+		return Position{}, err
+	}
+	if err := CheckEvent(p.Event); err != nil {
 		return Position{}, err
 	}
 	if h.o.Broker != nil {
@@ -342,6 +348,10 @@ func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 		opts := h.o.channelOptions(channel)
 		if opts.HistorySize == 0 {
 			return Position{}, nil
+		}
+		if !h.historyRoom() {
+			h.histRefused.Add(1)
+			return Position{}, ErrTooManyHistoryChannels
 		}
 		ch = h.create(sh, channel, opts)
 	}

@@ -27,6 +27,10 @@ var (
 	// ErrInvalidChannel: the channel name is empty, too long, not UTF-8 or
 	// contains control characters.
 	ErrInvalidChannel = errors.New("hub: invalid channel name")
+	// ErrInvalidEvent: an event name is too long (MaxEventBytes), not UTF-8
+	// or contains control characters. It would break the SSE framing (a CR
+	// or LF ends the "event:" line) and ends up in logs.
+	ErrInvalidEvent = errors.New("hub: invalid event name")
 	// ErrTooManyChannels: the connection has Options.MaxChannelsPerClient
 	// subscriptions already.
 	ErrTooManyChannels = errors.New("hub: too many channels for connection")
@@ -34,6 +38,11 @@ var (
 	ErrAlreadySubscribed = errors.New("hub: already subscribed")
 	// ErrNotSubscribed: the connection is not subscribed to the channel.
 	ErrNotSubscribed = errors.New("hub: not subscribed")
+
+	// ErrTooManyHistoryChannels: a publication would create a channel with
+	// history while Options.MaxHistoryChannels of them are alive. Channels
+	// that exist are not affected; an HTTP API answers 429.
+	ErrTooManyHistoryChannels = errors.New("hub: too many channels with history")
 
 	// ErrHistoryDisabled: the channel keeps no history.
 	ErrHistoryDisabled = errors.New("hub: history disabled for channel")

@@ -19,6 +19,8 @@ type Hub struct {
 
 	closed        atomic.Bool
 	channels      atomic.Int64
+	histChannels  atomic.Int64  // channels alive with history on (Options.MaxHistoryChannels)
+	histRefused   atomic.Uint64 // publications refused with ErrTooManyHistoryChannels
 	subscriptions atomic.Int64
 	published     atomic.Uint64
 	deliveries    atomic.Uint64
@@ -232,6 +234,9 @@ func (h *Hub) Broadcast(p Publication) error {
 	if h.closed.Load() {
 		return ErrShutdown
 	}
+	if err := CheckEvent(p.Event); err != nil {
+		return err
+	}
 	m := h.prepare(p)
 	r := &h.reg
 	r.mu.Lock()
@@ -324,15 +329,27 @@ func (h *Hub) Clients() []*Client {
 	return out
 }
 
+// historyRoom reports whether another channel with history may be created.
+// The count is read without the other shards' locks, so concurrent creators
+// may pass the bound by a few: it caps memory, it is not an exact quota.
+func (h *Hub) historyRoom() bool {
+	return h.o.MaxHistoryChannels < 0 || h.histChannels.Load() < int64(h.o.MaxHistoryChannels)
+}
+
 // Stats are the hub's totals.
 type Stats struct {
-	Clients       int    // connected clients
-	Users         int    // distinct named users connected
-	Channels      int    // channels alive (with subscribers or history)
-	Subscriptions int    // (client, channel) pairs
-	Published     uint64 // publications accepted (channel, broadcast and direct)
-	Deliveries    uint64 // recipients handed to the loops
-	Evicted       uint64 // connections evicted (user limit, shutdown)
+	Clients  int // connected clients
+	Users    int // distinct named users connected
+	Channels int // channels alive (with subscribers or history)
+	// HistoryChannels are the channels alive with history on, and
+	// HistoryChannelsRefused the publications refused because there were
+	// Options.MaxHistoryChannels of them.
+	HistoryChannels        int
+	HistoryChannelsRefused uint64
+	Subscriptions          int    // (client, channel) pairs
+	Published              uint64 // publications accepted (channel, broadcast and direct)
+	Deliveries             uint64 // recipients handed to the loops
+	Evicted                uint64 // connections evicted (user limit, shutdown)
 }
 
 // Stats returns the hub's totals.
@@ -341,6 +358,8 @@ func (h *Hub) Stats() Stats {
 	st := Stats{Clients: len(h.reg.byID), Users: len(h.reg.byUser)}
 	h.reg.mu.Unlock()
 	st.Channels = int(h.channels.Load())
+	st.HistoryChannels = int(h.histChannels.Load())
+	st.HistoryChannelsRefused = h.histRefused.Load()
 	st.Subscriptions = int(h.subscriptions.Load())
 	st.Published = h.published.Load()
 	st.Deliveries = h.deliveries.Load()

@@ -14,6 +14,7 @@ const (
 	DefaultMaxChannelsPerClient = 128
 	DefaultMaxChannelNameBytes  = 255
 	DefaultMaxPresenceList      = 100
+	DefaultMaxHistoryChannels   = 100_000
 )
 
 // UserLimitPolicy says what Connect does when a user already has
@@ -55,6 +56,16 @@ type Options struct {
 	// negative keeps publications until they are pushed out by newer ones.
 	// A channel without subscribers lives as long as its history (see Sweep).
 	HistoryTTL time.Duration
+
+	// MaxHistoryChannels bounds the channels alive with history on. A
+	// publication on a channel without subscribers creates a channel that
+	// lives as long as its history: without a bound, anyone allowed to
+	// publish could fill memory with channels nobody reads. At the bound,
+	// Publish refuses to create more (ErrTooManyHistoryChannels); existing
+	// channels and subscribers' channels are unaffected. Default 100000;
+	// negative: unlimited. With a Broker, history lives on the bus and the
+	// bound does not apply.
+	MaxHistoryChannels int
 
 	// MaxChannelsPerClient bounds the subscriptions of one connection.
 	// Default 128.
@@ -148,6 +159,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxPresenceList == 0 {
 		o.MaxPresenceList = DefaultMaxPresenceList
+	}
+	if o.MaxHistoryChannels == 0 {
+		o.MaxHistoryChannels = DefaultMaxHistoryChannels
 	}
 	if o.Now == nil {
 		o.Now = time.Now

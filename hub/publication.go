@@ -3,7 +3,35 @@ package hub
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// MaxEventBytes bounds a publication's event name.
+const MaxEventBytes = 128
+
+// CheckEvent returns ErrInvalidEvent unless name may be a publication's
+// event name: empty, or at most MaxEventBytes of UTF-8 without control
+// characters. Publish and Broadcast apply it; callers that validate a batch
+// before publishing any of it (or that send with SendTo and SendToUser, which
+// return no error) call it themselves, so every entry point has one rule.
+func CheckEvent(name string) error {
+	if len(name) > MaxEventBytes || !printable(name) {
+		return ErrInvalidEvent
+	}
+	return nil
+}
+
+// printable reports whether s is UTF-8 without control characters (C0, DEL,
+// C1): what channel and event names may hold, since they end up in logs,
+// JSON and SSE lines.
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
 
 // Kind tells a channel message from a presence event.
 type Kind uint8

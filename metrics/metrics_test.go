@@ -80,7 +80,8 @@ func (c *counters) readers() (Readers, []func() float64) {
 		SSEStreams: next(), SSEConnections: next(), SSEEventsOut: next(), SSEBytesOut: next(),
 		SSERejected: next(), SSEBackpressure: next(), SlowClientCloses: next(), Drops: next(),
 		SendQueueBytes: next(), Publications: next(), Deliveries: next(), Channels: next(),
-		Subscriptions: next(), Users: next(), HistoryPublications: next(), AuthFailures: next(),
+		Subscriptions: next(), Users: next(), HistoryPublications: next(), HistoryChannels: next(),
+		HistoryRefused: next(), AuthFailures: next(),
 		WSCloses: func(code int) float64 {
 			if code == -1 {
 				return 7
@@ -123,6 +124,8 @@ var want = []struct {
 	{"rtd_subscriptions", dto.MetricType_GAUGE},
 	{"rtd_users", dto.MetricType_GAUGE},
 	{"rtd_history_publications", dto.MetricType_GAUGE},
+	{"rtd_history_channels", dto.MetricType_GAUGE},
+	{"rtd_history_channels_refused_total", dto.MetricType_COUNTER},
 	{"rtd_auth_failures_total", dto.MetricType_COUNTER},
 }
 

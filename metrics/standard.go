@@ -47,6 +47,8 @@ type Readers struct {
 	Subscriptions       func() float64 // rtd_subscriptions
 	Users               func() float64 // rtd_users
 	HistoryPublications func() float64 // rtd_history_publications
+	HistoryChannels     func() float64 // rtd_history_channels
+	HistoryRefused      func() float64 // rtd_history_channels_refused_total
 	AuthFailures        func() float64 // rtd_auth_failures_total
 }
 
@@ -112,6 +114,8 @@ func Standard(r Readers) []Metric {
 	add(Gauge, "rtd_subscriptions", "Subscriptions (client, channel pairs).", r.Subscriptions)
 	add(Gauge, "rtd_users", "Distinct users connected.", r.Users)
 	add(Gauge, "rtd_history_publications", "Publications retained in channel histories.", r.HistoryPublications)
+	add(Gauge, "rtd_history_channels", "Channels alive with history on (bounded by max-history-channels).", r.HistoryChannels)
+	add(Counter, "rtd_history_channels_refused_total", "Publications refused because max-history-channels channels with history were alive.", r.HistoryRefused)
 	add(Counter, "rtd_auth_failures_total", "Connection tokens and API keys refused.", r.AuthFailures)
 	return ms
 }

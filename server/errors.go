@@ -10,6 +10,12 @@ var (
 	ErrNotRunning = errors.New("server: not running")
 	// ErrBadPattern is returned for a malformed route pattern.
 	ErrBadPattern = errors.New("server: bad route pattern")
+	// ErrBadOrigins is returned, wrapped with the entry and the reason, when
+	// a route's Origins hold an entry no browser Origin could match, or when
+	// SSEOptions.AllowCredentials is set without named origins: with none
+	// there is no cross-origin reader to credential, and with "*" any site
+	// would read streams with its visitors' cookies.
+	ErrBadOrigins = errors.New("server: unsafe or malformed origins")
 	// ErrDuplicateRoute is returned when a method and pattern are registered twice.
 	ErrDuplicateRoute = errors.New("server: duplicate route")
 	// ErrClosed is returned by sends on a closed or closing connection.

@@ -90,15 +90,17 @@ func TestSSEHeadersRetryHeartbeat(t *testing.T) {
 
 // TestSSECORS: an allowed origin gets Access-Control-Allow-Origin (naming
 // the origin when credentials are allowed, with Allow-Credentials and Vary),
-// a request without Origin gets no CORS headers, and a disallowed origin
-// gets 403 and no stream.
+// a request without Origin or from the server's own site gets no CORS
+// headers, and a disallowed origin gets 403 and no stream: with no Origins
+// configured, every other site is disallowed.
 func TestSSECORS(t *testing.T) {
 	t.Parallel()
 	routes := []SSEOptions{
 		{Origins: []string{"https://app.example"}, AllowCredentials: true},
 		{Origins: []string{"*"}},
-		{Origins: []string{"*"}, AllowCredentials: true},
+		{},
 		{Origins: []string{"https://app.example", "https://other.example"}},
+		{Origins: []string{"https://*.app.example"}, AllowCredentials: true},
 	}
 	// OnOpen runs after the head is written: the test waits for it.
 	opened := make(chan string, 8)
@@ -117,9 +119,11 @@ func TestSSECORS(t *testing.T) {
 	}{
 		{0, "https://app.example", "https://app.example", "true", "Origin"},
 		{1, "https://x.example", "*", "", ""},
-		{2, "https://x.example", "https://x.example", "true", "Origin"},
+		{2, "http://" + s.Addr(), "", "", ""},
+		{2, "", "", "", ""},
 		{3, "https://other.example", "https://other.example", "", "Origin"},
 		{3, "", "", "", ""},
+		{4, "https://a.app.example", "https://a.app.example", "true", "Origin"},
 	} {
 		var header []string
 		if c.origin != "" {
@@ -135,7 +139,8 @@ func TestSSECORS(t *testing.T) {
 		resp.Body.Close()
 		waitOpened(t, opened, fmt.Sprint(c.route, c.origin))
 	}
-	for _, route := range []int{0, 3} {
+	refused := []int{0, 2, 3, 4}
+	for _, route := range refused {
 		c := dial(t, s)
 		fmt.Fprintf(c, "GET /cors/%d HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", route)
 		br := bufio.NewReader(c)
@@ -149,8 +154,8 @@ func TestSSECORS(t *testing.T) {
 			t.Errorf("route %d opened a stream for a disallowed origin", route)
 		}
 	}
-	if s.Metrics().SSERejected.Load() != 2 {
-		t.Errorf("SSERejected = %d, want 2", s.Metrics().SSERejected.Load())
+	if n := s.Metrics().SSERejected.Load(); n != int64(len(refused)) {
+		t.Errorf("SSERejected = %d, want %d", n, len(refused))
 	}
 }
 

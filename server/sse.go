@@ -16,6 +16,7 @@ import (
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/proto/http1"
 	"github.com/rtd-project/rtd/proto/sse"
+	"github.com/rtd-project/rtd/proto/wsframe"
 )
 
 // SSEOptions configures an SSE route. The zero value is usable.
@@ -31,12 +32,17 @@ type SSEOptions struct {
 	// SlowClientPolicy: SlowClientError (default), SlowClientDrop, or
 	// SlowClientClose (the stream ends).
 	SlowClientPolicy SlowClientPolicy
-	// Origins lists the origins allowed to read the stream cross-origin
-	// (CORS); "*" allows any. A request whose Origin is not allowed gets 403.
-	// Empty: no CORS headers, and cross-origin browsers cannot read it.
+	// Origins lists the other sites whose pages may read the stream (CORS):
+	// origins, patterns ("https://*.example.com") or "*", as for
+	// WSOptions.Origins; a listed origin gets Access-Control-Allow-Origin.
+	// Empty: same-origin only. Either way a request whose Origin is neither
+	// the request's own host nor listed gets 403, and a same-origin request
+	// (or one without Origin) gets no CORS headers.
 	Origins []string
-	// AllowCredentials lets cross-origin EventSource send cookies
-	// (withCredentials); the response then names the origin, never "*".
+	// AllowCredentials lets the listed origins' EventSource send cookies
+	// (withCredentials); the response names the origin, never "*". It needs
+	// named Origins: SSE fails with ErrBadOrigins when Origins is empty or
+	// holds "*".
 	AllowCredentials bool
 	// KeepHeaders keeps the request headers for Stream.Request after OnOpen.
 	KeepHeaders bool
@@ -83,6 +89,9 @@ func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
 	if s.running.Load() {
 		return ErrRunning
 	}
+	if err := checkOrigins(o.Origins, o.AllowCredentials); err != nil {
+		return err
+	}
 	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindSSE, sse: &sseRoute{h: h, opts: o.withDefaults()}})
 }
 
@@ -115,8 +124,8 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	s := l.s
 	o := &rt.sse.opts
 	origin := r.live.Header("Origin")
-	allowed := len(origin) > 0 && originAllowed(o.Origins, origin)
-	if len(origin) > 0 && len(o.Origins) > 0 && !allowed {
+	match := wsframe.MatchOrigin(origin, r.live.Header("Host"), o.Origins)
+	if !match.Allowed() {
 		s.metrics.SSERejected.Add(1)
 		l.logRefused(c, "sse", r.live.Request, 403, "origin not allowed")
 		l.wbuf = appendError(l.wbuf, 403, "origin not allowed", false)
@@ -153,7 +162,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	b := http1.AppendStatusLine(l.wbuf, 200)
 	b = http1.AppendDate(b)
 	b = append(b, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"...)
-	if allowed {
+	if match == wsframe.OriginListed {
 		if o.AllowCredentials || !slices.Contains(o.Origins, "*") {
 			b = http1.AppendHeader(b, "Access-Control-Allow-Origin", string(origin))
 			b = append(b, "Vary: Origin\r\n"...)
@@ -183,18 +192,6 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 		}
 	}
 	return gnet.None
-}
-
-func originAllowed(allow []string, origin []byte) bool {
-	if len(allow) == 0 {
-		return true
-	}
-	for _, a := range allow {
-		if a == "*" || a == string(origin) {
-			return true
-		}
-	}
-	return false
 }
 
 // sseTimer writes heartbeats and refreshes the backlog figure.

@@ -40,8 +40,12 @@ type WSOptions struct {
 	// Protocols lists the accepted subprotocols in preference order. When
 	// set, a client must offer one of them.
 	Protocols []string
-	// Origins lists the allowed Origin header values ("*" allows any). Empty
-	// allows any. A request without Origin (a non-browser client) is allowed.
+	// Origins lists the other sites whose pages may connect: origins
+	// ("https://app.example.com"), patterns ("https://*.example.com") or "*"
+	// (any site; see wsframe.MatchOrigin). Empty: same-origin only, so a
+	// page of another site cannot connect with its visitors' cookies. A
+	// request without Origin (a non-browser client) is allowed. A malformed
+	// entry fails WebSocket with ErrBadOrigins.
 	Origins []string
 	// MaxMessageBytes bounds an inbound message (after reassembly and
 	// decompression; larger → close 1009). Default 64 KiB.
@@ -140,6 +144,9 @@ type wsRoute struct {
 func (s *Server) WebSocket(pattern string, h WSHandler, o WSOptions) error {
 	if s.running.Load() {
 		return ErrRunning
+	}
+	if err := checkOrigins(o.Origins, false); err != nil {
+		return err
 	}
 	o = o.withDefaults()
 	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rtd-project/rtd/fanout"
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/wsframe"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -41,6 +42,8 @@ type config struct {
 	APIKey          string        `yaml:"api-key"`
 	JWTSecret       string        `yaml:"jwt-secret"`
 	JWTPublicKey    string        `yaml:"jwt-public-key"`
+	JWTAudience     string        `yaml:"jwt-audience"`
+	JWTIssuer       string        `yaml:"jwt-issuer"`
 	AllowAnonymous  bool          `yaml:"allow-anonymous"`
 	Broker          string        `yaml:"broker"`
 	BrokerCreds     string        `yaml:"broker-creds"`
@@ -61,6 +64,7 @@ type config struct {
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
 	HistorySize       int                `yaml:"history-size"`
 	HistoryTTL        time.Duration      `yaml:"history-ttl"`
+	MaxHistoryChans   int                `yaml:"max-history-channels"`
 	MaxConnsPerUser   int                `yaml:"max-conns-per-user"`
 	WSCompression     bool               `yaml:"ws-compression"`
 	SSEHeartbeat      time.Duration      `yaml:"sse-heartbeat"`
@@ -88,6 +92,8 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.APIKey, "api-key", "", "API key for /api/* (empty: loopback clients only)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret for connection tokens")
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "RS256/ES256 public key file (PEM or JWKS)")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "when set, a connection token's aud must name it")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "when set, a connection token's iss must be it")
 	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a token when a JWT key is set")
 	fs.StringVar(&c.Broker, "broker", "", "NATS URL(s) joining several nodes: nats://[user:pass@]host:port, comma-separated for a NATS cluster")
 	fs.StringVar(&c.BrokerCreds, "broker-creds", "", "NATS credentials file (user JWT and nkey seed)")
@@ -151,6 +157,9 @@ func (c *config) resolve() []error {
 	}
 	if c.SSERetry <= 0 {
 		errs = append(errs, fmt.Errorf("sse-retry must be positive (%v)", c.SSERetry))
+	}
+	if err := wsframe.CheckOrigins(c.AllowedOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("allowed-origins: %w", err))
 	}
 	switch {
 	case c.SSECredentials && len(c.AllowedOrigins) == 0:

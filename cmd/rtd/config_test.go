@@ -228,3 +228,27 @@ func TestConfigWSLiveness(t *testing.T) {
 		t.Fatalf("config check: %v", err)
 	}
 }
+
+// TestConfigSecurity: the JWT audience and issuer come from flags, RTD_*
+// or the file like every setting; allowed-origins that no browser could send
+// are refused before the server starts.
+func TestConfigSecurity(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("jwt-issuer: https://id.example\nmax-history-channels: 7\n"), 0o600)
+	env := func(k string) string { return map[string]string{"RTD_JWT_AUDIENCE": "rtd"}[k] }
+	c, err := load([]string{"--config", file}, env, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := tierOptions(c, nil)
+	if c.JWTAudience != "rtd" || c.JWTIssuer != "https://id.example" || hubOptions(c, &o).MaxHistoryChannels != 7 {
+		t.Fatalf("audience %q, issuer %q, history channels %d", c.JWTAudience, c.JWTIssuer, hubOptions(c, &o).MaxHistoryChannels)
+	}
+	if c, err = load([]string{"--config", file, "--jwt-issuer", "https://other.example"}, env, &bytes.Buffer{}); err != nil || c.JWTIssuer != "https://other.example" {
+		t.Fatalf("--jwt-issuer over the file: %q %v", c.JWTIssuer, err)
+	}
+	os.WriteFile(file, []byte("allowed-origins: [\"app.example.com\"]\n"), 0o600)
+	if err := checkConfig(file); err == nil || !strings.Contains(err.Error(), file+`:1: allowed-origins: allowed origin "app.example.com": want scheme://host`) {
+		t.Fatalf("origin without a scheme: %v", err)
+	}
+}

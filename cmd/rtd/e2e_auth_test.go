@@ -30,8 +30,10 @@ func token(t *testing.T, secret, sub string, ttl time.Duration, channels, publis
 	return s
 }
 
-func dialStatus(d *daemon, query string) int {
-	c, resp, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws"+query, nil)
+// dialStatus dials /ws with header and answers the handshake status (0 when
+// there was no HTTP answer).
+func dialStatus(d *daemon, query string, header http.Header) int {
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+d.addr+"/ws"+query, header)
 	if err == nil {
 		c.Close()
 		return 101
@@ -57,11 +59,11 @@ func TestE2EAuth(t *testing.T) {
 			"garbage":      "?token=abc.def.ghi",
 			"wrong scheme": "?token=" + strings.Replace(good, ".", "!", 1),
 		} {
-			if got := dialStatus(d, q); got != 401 {
+			if got := dialStatus(d, q, nil); got != 401 {
 				t.Errorf("%s: status %d, want 401", name, got)
 			}
 		}
-		if got := dialStatus(d, "?token="+good); got != 101 {
+		if got := dialStatus(d, "?token="+good, nil); got != 101 {
 			t.Fatalf("good token: %d", got)
 		}
 	})

@@ -59,10 +59,14 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 	return runDaemon(t, exec.Command(rtdBinary, args...))
 }
 
-// runDaemon starts cmd, an rtd serve, as startDaemon does.
+// runDaemon starts cmd, an rtd serve, as startDaemon does (with cmd.Env, or
+// the test's environment, as its environment).
 func runDaemon(t *testing.T, cmd *exec.Cmd) *daemon {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "RTD_CONFIG=")
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "RTD_CONFIG=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +229,7 @@ func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
 	// The Prometheus counters agree with what happened: 3 publications,
 	// 3 pushes plus the subscribe reply on the WebSocket, 3 SSE events, all
 	// 3 retained for recovery, nothing left unread in a send queue.
-	m := scrape(t, d)
+	m := scrape(t, d, "")
 	for series, want := range map[string]float64{
 		"rtd_publications_total":           3,
 		"rtd_deliveries_total":             6,
@@ -247,9 +251,14 @@ func TestE2EPublishReachesWebSocketAndSSE(t *testing.T) {
 }
 
 // scrape reads /metrics into series → value.
-func scrape(t *testing.T, d *daemon) map[string]float64 {
+// scrape reads /metrics with the API key (none: from loopback, as /api/*).
+func scrape(t *testing.T, d *daemon, key string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(d.url("/metrics"))
+	req, _ := http.NewRequest("GET", d.url("/metrics"), nil)
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +401,7 @@ func TestE2EBadInput(t *testing.T) {
 		t.Fatalf("good publish: %d %v", code, out)
 	}
 	// The two refused API keys count as auth failures.
-	if got, ok := scrape(t, d)["rtd_auth_failures_total"]; !ok || got != 2 {
+	if got, ok := scrape(t, d, "s3cret")["rtd_auth_failures_total"]; !ok || got != 2 {
 		t.Fatalf("rtd_auth_failures_total = %v (present %v), want 2", got, ok)
 	}
 }
@@ -498,7 +507,7 @@ func TestE2ESlowClientClosedAndRecovers(t *testing.T) {
 	if lastID == "" || strings.HasSuffix(lastID, fmt.Sprintf(":%d", pubs)) {
 		t.Fatalf("the slow SSE stream got every publication or none (last id %q)", lastID)
 	}
-	if got := scrape(t, d)["rtd_slow_client_closes_total"]; got != 2 {
+	if got := scrape(t, d, "")["rtd_slow_client_closes_total"]; got != 2 {
 		t.Fatalf("rtd_slow_client_closes_total = %v, want 2", got)
 	}
 

@@ -112,7 +112,12 @@ func newVerifier(cfg *config) (fanout.TokenVerifier, error) {
 	if cfg.JWTSecret == "" && cfg.JWTPublicKey == "" {
 		return nil, nil
 	}
-	v, err := auth.NewVerifier(auth.Options{Secret: []byte(cfg.JWTSecret), PublicKeyFile: cfg.JWTPublicKey})
+	v, err := auth.NewVerifier(auth.Options{
+		Secret:        []byte(cfg.JWTSecret),
+		PublicKeyFile: cfg.JWTPublicKey,
+		Audience:      cfg.JWTAudience,
+		Issuer:        cfg.JWTIssuer,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +155,12 @@ func tierOptions(cfg *config, verifier fanout.TokenVerifier) fanout.Options {
 // through the tier's ChannelOptions.
 func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 	return hub.Options{
-		HistorySize:     cfg.HistorySize,
-		HistoryTTL:      cfg.HistoryTTL,
-		MaxConnsPerUser: cfg.MaxConnsPerUser,
-		UserLimit:       cfg.userLimit,
-		ChannelOptions:  tier.ChannelOptions,
+		HistorySize:        cfg.HistorySize,
+		HistoryTTL:         cfg.HistoryTTL,
+		MaxHistoryChannels: cfg.MaxHistoryChans,
+		MaxConnsPerUser:    cfg.MaxConnsPerUser,
+		UserLimit:          cfg.userLimit,
+		ChannelOptions:     tier.ChannelOptions,
 	}
 }
 

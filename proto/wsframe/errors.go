@@ -46,7 +46,8 @@ var (
 	// ErrBadVersion: Sec-WebSocket-Version is missing or not 13. The
 	// rejection carries "Sec-WebSocket-Version: 13" (RFC 6455 §4.4).
 	ErrBadVersion = &HandshakeError{Status: 426, Reason: "unsupported Sec-WebSocket-Version"}
-	// ErrOriginNotAllowed: the Origin header is not in UpgradeOptions.Origins.
+	// ErrOriginNotAllowed: the Origin header names another site than the
+	// request's Host, and UpgradeOptions.Origins does not allow it.
 	ErrOriginNotAllowed = &HandshakeError{Status: 403, Reason: "origin not allowed"}
 	// ErrNoProtocol: UpgradeOptions.Protocols is set and the client offered
 	// none of them.

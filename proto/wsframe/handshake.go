@@ -19,8 +19,9 @@ type HeaderGetter interface {
 	Header(name string) []byte
 }
 
-// UpgradeOptions configures CheckUpgrade. The zero value accepts any origin,
-// negotiates no subprotocol and no compression.
+// UpgradeOptions configures CheckUpgrade. The zero value accepts same-origin
+// requests (and clients that send no Origin), negotiates no subprotocol and
+// no compression.
 type UpgradeOptions struct {
 	// Protocols are the subprotocols the server speaks, in its order of
 	// preference. When set, the client must offer one of them: the first one
@@ -30,10 +31,13 @@ type UpgradeOptions struct {
 	// answer without a subprotocol, but then a client that offered none would
 	// speak a protocol the server does not expect.
 	Protocols []string
-	// Origins are the allowed values of the Origin header, compared
-	// case-insensitively; "*" allows any. Empty allows any. A request without
-	// Origin is always allowed: only browsers send it, and the check exists
-	// to stop other sites' pages, not non-browser clients (RFC 6455 §10.2).
+	// Origins are the cross-site origins allowed to connect, as MatchOrigin
+	// reads them: exact origins, patterns ("https://*.example.com") or "*".
+	// Empty: same-origin only (the Origin must name the Host the request was
+	// sent to), which is what stops another site's page from opening a
+	// WebSocket with its visitors' cookies (cross-site WebSocket hijacking).
+	// A request without Origin is always allowed: only browsers send it.
+	// Check the list with CheckOrigins when configuring.
 	Origins []string
 	// Compression negotiates permessage-deflate (RFC 7692) when the client
 	// offers it.
@@ -82,7 +86,7 @@ func CheckUpgrade(method []byte, major, minor int, h HeaderGetter, o *UpgradeOpt
 	if string(bytes.TrimSpace(h.Header("Sec-WebSocket-Version"))) != "13" {
 		return u, ErrBadVersion
 	}
-	if origin := h.Header("Origin"); origin != nil && !originAllowed(origin, o.Origins) {
+	if !MatchOrigin(h.Header("Origin"), h.Header("Host"), o.Origins).Allowed() {
 		return u, ErrOriginNotAllowed
 	}
 	if len(o.Protocols) > 0 {
@@ -144,19 +148,6 @@ func validKey(key []byte) bool {
 	var raw [18]byte // DecodedLen(24)
 	n, err := strictBase64.Decode(raw[:], key)
 	return err == nil && n == 16
-}
-
-func originAllowed(origin []byte, allowed []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	origin = trimOWS(origin)
-	for _, a := range allowed {
-		if a == "*" || bytes.EqualFold(origin, []byte(a)) {
-			return true
-		}
-	}
-	return false
 }
 
 // AppendAcceptKey appends the Sec-WebSocket-Accept value for the client's
