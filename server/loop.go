@@ -130,9 +130,6 @@ func (l *loop) post(it inboxItem) error {
 func (l *loop) drain() {
 	l.scheduled.Store(false)
 	l.runInbox()
-	if len(l.waiting) > 0 {
-		l.pace()
-	}
 	l.flush()
 }
 
@@ -304,7 +301,7 @@ func (l *loop) goAway() {
 		switch c.state {
 		case stateHTTP:
 			if c.gc.InboundBuffered() == 0 {
-				_ = c.gc.Close()
+				l.closeAfterWrites(c) // a response may still be on its way
 			}
 		case stateWS:
 			l.wsGoAway(c)

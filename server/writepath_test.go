@@ -188,14 +188,17 @@ func TestWSRepliesInCommandOrder(t *testing.T) {
 	r.expectText("re ping 6")
 }
 
-// bigBody mounts GET /big answering n bytes.
+// bigBody mounts GET /big answering n bytes, and GET /big-deferred
+// answering them from a deferred handler.
 func bigBody(n int) func(s *Server) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), n/16)
+	write := func(w *ResponseWriter) {
+		w.SetHeader("Content-Type", "application/octet-stream")
+		_, _ = w.Write(body)
+	}
 	return func(s *Server) {
-		s.HandleFunc("GET", "/big", func(w *ResponseWriter, r *Request) {
-			w.SetHeader("Content-Type", "application/octet-stream")
-			_, _ = w.Write(body)
-		})
+		s.HandleFunc("GET", "/big", func(w *ResponseWriter, r *Request) { write(w) })
+		s.HandleFunc("GET", "/big-deferred", func(w *ResponseWriter, r *Request) { w.Defer(write) })
 	}
 }
 
@@ -205,8 +208,10 @@ func TestLargeResponseCompleteBeforeClose(t *testing.T) {
 	for _, req := range []string{
 		"GET /big HTTP/1.0\r\n\r\n",
 		"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"GET /big-deferred HTTP/1.0\r\n\r\n",
+		"GET /big-deferred HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	} {
-		t.Run(strings.Fields(req)[2]+map[bool]string{true: "+close"}[strings.Contains(req, "close")], func(t *testing.T) {
+		t.Run(strings.Join(strings.Fields(req)[1:3], " ")+map[bool]string{true: " close"}[strings.Contains(req, "close")], func(t *testing.T) {
 			c := dial(t, s)
 			_ = c.(*net.TCPConn).SetReadBuffer(16 << 10) // the kernel holds little: most waits in the server
 			if _, err := c.Write([]byte(req)); err != nil {

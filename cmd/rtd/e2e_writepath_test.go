@@ -111,51 +111,83 @@ func withConfig(t *testing.T, yaml string) []string {
 }
 
 // TestE2EReplayManyTimesTheSendQueue: a prompt reader that missed 45 × 60 KB
-// (over 10× a 256 KiB send queue) gets recovered:true and exactly what it
-// missed, on /ws and on /sse, under every slow-client policy.
+// on each of two channels (over 10× a 256 KiB send queue each) gets
+// recovered:true and exactly what it missed, on /ws and on /sse (one channel
+// and both in one stream), under every slow-client policy, and with the
+// history on a NATS bus.
 func TestE2EReplayManyTimesTheSendQueue(t *testing.T) {
-	const missed = 45
-	pad := strings.Repeat("x", 60<<10)
 	for _, policy := range []string{"close", "drop", "error"} {
 		t.Run(policy, func(t *testing.T) {
-			d := startDaemon(t, append(withConfig(t, "max-send-queue-bytes: 262144\n"), "--slow-client-policy", policy)...)
-			d.api(t, "POST", "/api/publish", "", `{"channel":"big","data":{"n":0}}`) // history keeps the channel's epoch
-			ws := dialWS(t, d, "")
-			pos := r0(t, ws.call(`{"id":1,"op":"history","channel":"big","limit":1}`))
-			for i := 1; i <= missed; i++ {
-				if code, _ := d.api(t, "POST", "/api/publish", "", fmt.Sprintf(`{"channel":"big","data":{"n":%d,"pad":%q}}`, i, pad)); code != 200 {
-					t.Fatalf("publish %d: %d", i, code)
+			d := startDaemon(t, append(withConfig(t, queueConfig), "--slow-client-policy", policy)...)
+			checkReplays(t, d)
+		})
+	}
+	t.Run("broker", func(t *testing.T) {
+		_, nodes, _ := startCluster(t, t.TempDir(), 1, withConfig(t, queueConfig)...)
+		checkReplays(t, nodes[0])
+	})
+}
+
+const queueConfig = "max-send-queue-bytes: 262144\n"
+
+// checkReplays publishes 45 × 60 KB on channels r1 and r2 behind a reader's
+// back and checks each way of resuming gets exactly those, in order.
+func checkReplays(t *testing.T, d *daemon) {
+	const missed = 45
+	pad := strings.Repeat("x", 60<<10)
+	var pos [2]string
+	ws := dialWS(t, d, "")
+	for k, ch := range []string{"r1", "r2"} {
+		// A publication first: history keeps the channel's epoch.
+		if code, _ := d.api(t, "POST", "/api/publish", "", `{"channel":"`+ch+`","data":{"n":0}}`); code != 200 {
+			t.Fatalf("publish: %d", code)
+		}
+		pos[k] = r0(t, ws.call(`{"id":1,"op":"history","channel":"`+ch+`","limit":1}`))
+	}
+	for i := 1; i <= missed; i++ {
+		for _, ch := range []string{"r1", "r2"} {
+			if code, _ := d.api(t, "POST", "/api/publish", "", fmt.Sprintf(`{"channel":%q,"data":{"ch":%q,"n":%d,"pad":%q}}`, ch, ch, i, pad)); code != 200 {
+				t.Fatalf("publish %d: %d", i, code)
+			}
+		}
+	}
+	t.Run("ws", func(t *testing.T) {
+		r := dialRawFrames(t, d)
+		r.send(`{"id":3,"op":"subscribe","channel":"r1","since":"` + pos[0] + `"}`)
+		if m := r.read(); m["recovered"] != true {
+			t.Fatalf("reply %v", m)
+		}
+		for i := 1; i <= missed; i++ {
+			if m := r.read(); m["data"].(map[string]any)["n"] != float64(i) {
+				t.Fatalf("publication %d: got n=%v", i, m["data"].(map[string]any)["n"])
+			}
+		}
+	})
+	for _, chans := range [][]string{{"r1"}, {"r1", "r2"}} {
+		t.Run("sse "+strings.Join(chans, "+"), func(t *testing.T) {
+			req, _ := http.NewRequest("GET", d.url("/sse?channel="+strings.Join(chans, "&channel=")), nil)
+			req.Header.Set("Last-Event-ID", strings.Join(pos[:len(chans)], ","))
+			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			next := map[string]int{"r1": 1, "r2": 1}
+			for range missed * len(chans) {
+				ev := readSSEEvent(t, br)
+				var v struct {
+					Ch string
+					N  int
+				}
+				if json.Unmarshal([]byte(ev["data"]), &v) != nil || v.N != next[v.Ch] || ev["event"] != "" {
+					t.Fatalf("event %v %.80q, want %v", ev["event"], ev["data"], next)
+				}
+				next[v.Ch]++
+				if ids := strings.Split(ev["id"], ","); len(ids) != len(chans) {
+					t.Fatalf("event id %q names %d positions, want %d", ev["id"], len(ids), len(chans))
 				}
 			}
-			t.Run("ws", func(t *testing.T) {
-				r := dialRawFrames(t, d)
-				r.send(`{"id":3,"op":"subscribe","channel":"big","since":"` + pos + `"}`)
-				if m := r.read(); m["recovered"] != true {
-					t.Fatalf("reply %v", m)
-				}
-				for i := 1; i <= missed; i++ {
-					if m := r.read(); m["data"].(map[string]any)["n"] != float64(i) {
-						t.Fatalf("publication %d: got n=%v", i, m["data"].(map[string]any)["n"])
-					}
-				}
-			})
-			t.Run("sse", func(t *testing.T) {
-				req, _ := http.NewRequest("GET", d.url("/sse?channel=big"), nil)
-				req.Header.Set("Last-Event-ID", pos)
-				resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				br := bufio.NewReader(resp.Body)
-				for i := 1; i <= missed; i++ {
-					ev := readSSEEvent(t, br)
-					var v struct{ N int }
-					if json.Unmarshal([]byte(ev["data"]), &v) != nil || v.N != i || ev["event"] != "" {
-						t.Fatalf("event %d: %v %.80q", i, ev["event"], ev["data"])
-					}
-				}
-			})
 		})
 	}
 }
