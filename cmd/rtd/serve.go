@@ -152,6 +152,7 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 	return hub.Options{
 		HistorySize:     cfg.HistorySize,
 		HistoryTTL:      cfg.HistoryTTL,
+		HistoryMetaTTL:  cfg.HistoryMetaTTL,
 		MaxConnsPerUser: cfg.MaxConnsPerUser,
 		UserLimit:       cfg.userLimit,
 		ChannelOptions:  tier.ChannelOptions,
