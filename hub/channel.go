@@ -339,7 +339,9 @@ func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, no
 // batch, all under the channel's shard lock, so every subscriber receives the
 // channel's publications in offset order. It returns the publication's
 // position. A publication on a channel that has neither subscribers nor
-// history goes nowhere, and Publish returns the zero Position.
+// history goes nowhere; Publish returns the position it takes in the
+// channel's stream if that is still recorded (HistoryMetaTTL), so that
+// clients coming back learn they missed it, else the zero Position.
 func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	if h.closed.Load() {
 		return Position{}, ErrShutdown
