@@ -20,10 +20,10 @@ import (
 // offsets continuing, history empty above its top. The record is 16 bytes
 // under a 64-bit hash of the name, not the name itself, so its cost does not
 // depend on the name's length (about 40 B per idle channel with the map's
-// overhead). Two names with the same hash can only share a record by losing
-// one: the channel that finds the other's record continues an epoch none of
-// its clients hold, so they are told recovered:false, never given another
-// channel's publications.
+// overhead). Two names with the same 64-bit hash (odds of about n²/2⁶⁵ for n
+// records: 3·10⁻¹⁰ at 100,000) would share a record; mostly the channel that
+// finds the other's continues an epoch none of its clients hold, and they
+// are told recovered:false.
 
 // channelMeta is an idle channel's stream.
 type channelMeta struct {
