@@ -117,7 +117,7 @@ func (h *Hub) attachBus(name string) (*shard, *channel, time.Time, error) {
 		}
 		opener := ch == nil
 		if opener {
-			ch = h.create(sh, name, h.o.channelOptions(name))
+			ch = h.create(sh, name, h.o.channelOptions(name), now)
 			ch.bus = &busLink{ready: make(chan struct{}), catchingUp: true}
 		}
 		ch.bus.joining++
@@ -133,7 +133,7 @@ func (h *Hub) attachBus(name string) (*shard, *channel, time.Time, error) {
 			return sh, ch, h.o.Now(), nil
 		}
 		err := ch.bus.err
-		h.dropIfIdle(sh, ch)
+		h.dropIfIdle(sh, ch, time.Time{}) // a bus channel keeps no record
 		sh.mu.Unlock()
 		if err != nil {
 			return nil, nil, time.Time{}, err

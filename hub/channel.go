@@ -16,6 +16,7 @@ import (
 type shard struct {
 	mu       sync.Mutex
 	channels map[string]*channel
+	meta     metaTable     // the streams of idle channels (meta.go)
 	epochs   *rand.ChaCha8 // epoch source, seeded from crypto/rand: no syscall under the lock
 }
 
@@ -28,9 +29,12 @@ func (sh *shard) newEpoch() string {
 	return hex.EncodeToString(b[:])
 }
 
-// channel is one incarnation of a channel: it lives while it has subscribers
-// or retained history. A new incarnation gets a new epoch and restarts its
-// offsets, so positions from an older one never look recoverable.
+// channel is a live channel: it lives while it has subscribers or retained
+// history. Going idle it leaves its stream (epoch and top offset) in the
+// shard's records for Options.HistoryMetaTTL, and coming back within it
+// continues that stream (meta.go). Otherwise it starts a new incarnation: a
+// new epoch, offsets from 0, so positions from an older one never look
+// recoverable.
 type channel struct {
 	name  string
 	opts  ChannelOptions
@@ -72,7 +76,7 @@ func (h *Hub) lookup(sh *shard, name string, now time.Time) *channel {
 		return nil
 	}
 	ch.hist.prune(now)
-	if h.dropIfIdle(sh, ch) {
+	if h.dropIfIdle(sh, ch, now) {
 		return nil
 	}
 	return ch
@@ -87,14 +91,21 @@ func (h *Hub) lockChannel(name string) (sh *shard, ch *channel, now time.Time) {
 	return sh, h.lookup(sh, name, now), now
 }
 
-// create starts a new incarnation of the channel name. The shard must be locked.
-func (h *Hub) create(sh *shard, name string, opts ChannelOptions) *channel {
+// create makes the channel name live: it continues the stream the channel
+// left behind when it went idle, if that is still recorded, or starts a new
+// incarnation. The shard must be locked.
+func (h *Hub) create(sh *shard, name string, opts ChannelOptions, now time.Time) *channel {
 	ch := &channel{
-		name:  name,
-		opts:  opts,
-		epoch: sh.newEpoch(),
-		sets:  make([]memberSet, h.o.Loops),
-		hist:  history{size: opts.HistorySize, ttl: opts.HistoryTTL},
+		name: name,
+		opts: opts,
+		sets: make([]memberSet, h.o.Loops),
+		hist: history{size: opts.HistorySize, ttl: opts.HistoryTTL},
+	}
+	if m, ok := h.takeMeta(sh, name, now); ok {
+		// Everything up to top was published and is no longer retained.
+		ch.epoch, ch.top, ch.hist.floor = m.epochString(), m.top, m.top
+	} else {
+		ch.epoch = sh.newEpoch()
 	}
 	if opts.Presence {
 		ch.users = make(map[string]int)
@@ -107,7 +118,9 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions) *channel {
 	return ch
 }
 
-func (h *Hub) dropIfIdle(sh *shard, ch *channel) bool {
+// dropIfIdle forgets ch if it has neither subscribers nor history, keeping
+// its stream (keepMeta), and reports whether it did. The shard must be locked.
+func (h *Hub) dropIfIdle(sh *shard, ch *channel, now time.Time) bool {
 	switch {
 	case ch.count > 0:
 		return false
@@ -122,6 +135,7 @@ func (h *Hub) dropIfIdle(sh *shard, ch *channel) bool {
 		// interest) only while it has subscribers.
 		ch.bus.sub.Unsubscribe()
 	}
+	h.keepMeta(sh, ch, now)
 	delete(sh.channels, ch.name)
 	h.channels.Add(-1)
 	if ch.opts.HistorySize > 0 {
@@ -254,7 +268,7 @@ func (h *Hub) lockOrAttach(name string) (*shard, *channel, time.Time, error) {
 	}
 	sh, ch, now := h.lockChannel(name)
 	if ch == nil {
-		ch = h.create(sh, name, h.o.channelOptions(name))
+		ch = h.create(sh, name, h.o.channelOptions(name), now)
 	}
 	return sh, ch, now, nil
 }
@@ -315,7 +329,7 @@ func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, no
 		h.presenceEvent(ch, KindLeave, c, now)
 	}
 	ch.hist.prune(now)
-	h.dropIfIdle(sh, ch)
+	h.dropIfIdle(sh, ch, now)
 	sh.mu.Unlock()
 	h.subscriptions.Add(-1)
 }
@@ -325,9 +339,11 @@ func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, no
 // batch, all under the channel's shard lock, so every subscriber receives the
 // channel's publications in offset order. It returns the publication's
 // position. A publication on a channel that has neither subscribers nor
-// history goes nowhere, and Publish returns the zero Position. It fails with
-// ErrInvalidEvent for a bad p.Event, and with ErrTooManyHistoryChannels when
-// the publication would create a channel with history beyond
+// history goes nowhere; Publish returns the position it takes in the
+// channel's stream if that is still recorded (HistoryMetaTTL), so that
+// clients coming back learn they missed it, else the zero Position. It fails
+// with ErrInvalidEvent for a bad p.Event, and with ErrTooManyHistoryChannels
+// when the publication would create a channel with history beyond
 // Options.MaxHistoryChannels (a channel that exists already always takes it).
 func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	if h.closed.Load() {
@@ -347,13 +363,15 @@ func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	if ch == nil {
 		opts := h.o.channelOptions(channel)
 		if opts.HistorySize == 0 {
-			return Position{}, nil
+			// Nobody gets it and nothing keeps it, but an idle channel's
+			// stream still counts it.
+			return h.bumpMeta(sh, channel, now), nil
 		}
 		if !h.historyRoom() {
 			h.histRefused.Add(1)
 			return Position{}, ErrTooManyHistoryChannels
 		}
-		ch = h.create(sh, channel, opts)
+		ch = h.create(sh, channel, opts, now)
 	}
 	ch.top++
 	m := &Prepared{Publication: p}
@@ -460,7 +478,7 @@ func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult
 	if err := h.checkChannel(channel); err != nil {
 		return HistoryResult{}, err
 	}
-	sh, ch, _ := h.lockChannel(channel)
+	sh, ch, now := h.lockChannel(channel)
 	if h.o.Broker != nil && (ch == nil || !ch.bus.synced) {
 		sh.mu.Unlock()
 		return h.historyFromBus(channel, since, limit)
@@ -470,7 +488,14 @@ func (h *Hub) History(channel string, since *Position, limit int) (HistoryResult
 		if h.o.channelOptions(channel).HistorySize == 0 {
 			return HistoryResult{}, ErrHistoryDisabled
 		}
-		return HistoryResult{}, nil
+		// An idle channel: nothing retained, but its stream may be known,
+		// and a client at its top has missed nothing.
+		m, ok := h.peekMeta(sh, channel, now)
+		if !ok {
+			return HistoryResult{}, nil
+		}
+		pos := m.position()
+		return HistoryResult{Position: pos, Recovered: since != nil && *since == pos}, nil
 	}
 	if ch.hist.size == 0 {
 		return HistoryResult{}, ErrHistoryDisabled
@@ -528,8 +553,9 @@ func (h *Hub) Sweep() {
 		sh.mu.Lock()
 		for _, ch := range sh.channels {
 			ch.hist.prune(now)
-			h.dropIfIdle(sh, ch)
+			h.dropIfIdle(sh, ch, now)
 		}
+		h.sweepMeta(sh, now)
 		sh.mu.Unlock()
 	}
 }

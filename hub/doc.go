@@ -23,9 +23,14 @@
 // Subscribe with a position (epoch:offset) decides atomically which
 // publications it returns in SubscribeResult.Missed and from which one live
 // delivery starts: each publication is in exactly one of the two. A channel
-// lives while it has subscribers or unexpired history; a new incarnation gets
-// a new random epoch, so a position from an older one is never taken as
-// recoverable.
+// lives while it has subscribers or unexpired history. Going idle it leaves
+// its stream (epoch and last offset, a 16-byte record under a hash of its
+// name) for Options.HistoryMetaTTL: back within it, it continues that epoch
+// and its offsets, so a client that missed nothing is recovered and one that
+// missed expired publications is told so, in the same epoch. Offsets never
+// restart within an epoch. A channel with no record starts a new incarnation
+// with a new random epoch, so a position from an older one is never taken as
+// recoverable; a process restart (without a Broker) is such a new start.
 //
 // # Several nodes: the Broker seam
 //
@@ -90,5 +95,6 @@
 // invalid UTF-8 and control characters), connections per user and per node,
 // and the presence list. History is bounded by size and TTL per channel;
 // channels with history but no subscribers are dropped by lookups and Sweep
-// once their history expires.
+// once their history expires. Idle channels' records are bounded in count
+// (Options.MaxHistoryMeta) and time (Options.HistoryMetaTTL, swept by Sweep).
 package hub

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Hub routes publications from any goroutine to the subscribers of channels,
@@ -16,6 +17,9 @@ type Hub struct {
 	pools  []batchPool // one per loop
 	reg    registry
 	done   chan struct{} // closed by Shutdown: stops bus catch-ups
+
+	start        time.Time // channelMeta.expires counts seconds from here
+	metaPerShard int       // records a shard keeps at most
 
 	closed        atomic.Bool
 	channels      atomic.Int64
@@ -50,6 +54,9 @@ func New(o Options) (*Hub, error) {
 		shards: make([]shard, o.Shards),
 		pools:  make([]batchPool, o.Loops),
 		done:   make(chan struct{}),
+		start:  o.Now(),
+		// Rounded up: every shard may hold its share.
+		metaPerShard: (o.MaxHistoryMeta + o.Shards - 1) / o.Shards,
 		reg: registry{
 			byID:   make(map[string]*Client),
 			byUser: make(map[string]map[*Client]struct{}),

@@ -154,7 +154,7 @@ func TestRecovery(t *testing.T) {
 			t.Error("recovered = true although offset 9 expired")
 		}
 	})
-	t.Run("new incarnation", func(t *testing.T) {
+	t.Run("back from idle", func(t *testing.T) {
 		clock.Advance(time.Hour) // everything expires
 		h.Disconnect(keeper)
 		h.Disconnect(tc)
@@ -163,6 +163,16 @@ func TestRecovery(t *testing.T) {
 		}
 		tc2 := connect(t, h, "tc2", "", 0)
 		res := subscribe(t, h, tc2, "ch", &Position{last.Epoch, 10})
+		if !res.Recovered || res.Position != (Position{last.Epoch, 10}) {
+			t.Errorf("recovered=%v position=%v, want true at %s:10 (nothing missed)", res.Recovered, res.Position, last.Epoch)
+		}
+	})
+	t.Run("new incarnation", func(t *testing.T) {
+		c, _ := h.Client("tc2")
+		h.Disconnect(c.Subscriber())
+		clock.Advance(DefaultHistoryMetaTTL)
+		tc3 := connect(t, h, "tc3", "", 0)
+		res := subscribe(t, h, tc3, "ch", &Position{last.Epoch, 10})
 		if res.Recovered || res.Position.Epoch == last.Epoch || res.Position.Offset != 0 {
 			t.Errorf("recovered=%v position=%v, want false in a new epoch at offset 0", res.Recovered, res.Position)
 		}

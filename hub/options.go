@@ -11,6 +11,8 @@ const (
 	DefaultShards               = 64
 	DefaultHistorySize          = 100
 	DefaultHistoryTTL           = 5 * time.Minute
+	DefaultHistoryMetaTTL       = 24 * time.Hour
+	DefaultMaxHistoryMeta       = 1_000_000
 	DefaultMaxChannelsPerClient = 128
 	DefaultMaxChannelNameBytes  = 255
 	DefaultMaxPresenceList      = 100
@@ -56,6 +58,20 @@ type Options struct {
 	// negative keeps publications until they are pushed out by newer ones.
 	// A channel without subscribers lives as long as its history (see Sweep).
 	HistoryTTL time.Duration
+	// HistoryMetaTTL is how long an idle channel's stream (its epoch and last
+	// offset) is remembered once it has neither subscribers nor retained
+	// publications. A channel that comes back within it continues the same
+	// epoch and offsets, so a client at the channel's last position is
+	// recovered (it missed nothing) and one that missed expired publications
+	// is told so in the same epoch. Default 24 hours; negative forgets a
+	// channel as soon as it is idle (its next incarnation gets a new epoch).
+	// Without a Broker the streams live in this process: a restart starts
+	// every channel in a new epoch. With one, the bus keeps them.
+	HistoryMetaTTL time.Duration
+	// MaxHistoryMeta bounds how many idle channels' streams are remembered
+	// (about 40 B each); past it an arbitrary one is forgotten. Default
+	// 1,000,000.
+	MaxHistoryMeta int
 
 	// MaxHistoryChannels bounds the channels alive with history on. A
 	// publication on a channel without subscribers creates a channel that
@@ -88,8 +104,8 @@ type Options struct {
 	// MaxPresenceList bounds the list returned by Presence. Default 100.
 	MaxPresenceList int
 
-	// ChannelOptions, when set, adjusts the settings of a channel when it is
-	// created (a new incarnation with a new epoch). It gets the settings that
+	// ChannelOptions, when set, adjusts the settings of a channel when it
+	// becomes live (created, or back from idle). It gets the settings that
 	// the fields above give and returns the ones to use. It runs with the
 	// channel's shard locked: it must be quick and must not call the hub.
 	ChannelOptions func(channel string, base ChannelOptions) ChannelOptions
@@ -133,7 +149,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: Shards %d is not a power of two", ErrInvalidOptions, o.Shards)
 	}
 	if o.MaxChannelsPerClient < 0 || o.MaxChannelNameBytes < 0 || o.MaxConns < 0 ||
-		o.MaxConnsPerUser < 0 || o.MaxPresenceList < 0 {
+		o.MaxConnsPerUser < 0 || o.MaxPresenceList < 0 || o.MaxHistoryMeta < 0 {
 		return o, fmt.Errorf("%w: negative limit", ErrInvalidOptions)
 	}
 	if o.UserLimit > UserLimitEvictOldest {
@@ -150,6 +166,15 @@ func (o Options) withDefaults() (Options, error) {
 		o.HistoryTTL = DefaultHistoryTTL
 	case o.HistoryTTL < 0:
 		o.HistoryTTL = 0
+	}
+	switch {
+	case o.HistoryMetaTTL == 0:
+		o.HistoryMetaTTL = DefaultHistoryMetaTTL
+	case o.HistoryMetaTTL < 0:
+		o.HistoryMetaTTL = 0
+	}
+	if o.MaxHistoryMeta == 0 {
+		o.MaxHistoryMeta = DefaultMaxHistoryMeta
 	}
 	if o.MaxChannelsPerClient == 0 {
 		o.MaxChannelsPerClient = DefaultMaxChannelsPerClient

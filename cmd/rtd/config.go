@@ -59,6 +59,7 @@ type config struct {
 	SSERetry         time.Duration `yaml:"sse-retry"`
 	SSECredentials   bool          `yaml:"sse-allow-credentials"`
 	UserLimitPolicy  string        `yaml:"user-limit-policy"`
+	HistoryMetaTTL   time.Duration `yaml:"history-meta-ttl"`
 
 	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
@@ -108,6 +109,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.DurationVar(&c.SSERetry, "sse-retry", 3*time.Second, "reconnection delay hinted to SSE clients (retry:); at shutdown it is jittered up to 5 times")
 	fs.BoolVar(&c.SSECredentials, "sse-allow-credentials", false, "let cross-origin EventSource send cookies (withCredentials) from the allowed-origins")
 	fs.StringVar(&c.UserLimitPolicy, "user-limit-policy", "reject", "a user at max-conns-per-user connects again: reject (429) or evict-oldest (its oldest connection is closed, 1008)")
+	fs.DurationVar(&c.HistoryMetaTTL, "history-meta-ttl", hub.DefaultHistoryMetaTTL, "how long a channel with neither subscribers nor history keeps its epoch and last offset, so that clients coming back resume their positions (negative: forgotten at once; lost on restart without --broker, which keeps them on the bus)")
 	return path
 }
 

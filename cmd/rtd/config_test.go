@@ -252,3 +252,27 @@ func TestConfigSecurity(t *testing.T) {
 		t.Fatalf("origin without a scheme: %v", err)
 	}
 }
+
+// TestConfigHistoryMetaTTL: history-meta-ttl as flag, env and file key, and
+// on to the hub (negative: off).
+func TestConfigHistoryMetaTTL(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := load(nil, noEnv, &bytes.Buffer{})
+	if err != nil || c.HistoryMetaTTL != hub.DefaultHistoryMetaTTL {
+		t.Fatalf("default: %v %v", c.HistoryMetaTTL, err)
+	}
+	c, err = load(nil, func(k string) string { return map[string]string{"RTD_HISTORY_META_TTL": "2h"}[k] }, &bytes.Buffer{})
+	if err != nil || c.HistoryMetaTTL != 2*time.Hour {
+		t.Fatalf("RTD_HISTORY_META_TTL: %v %v", c.HistoryMetaTTL, err)
+	}
+	file := filepath.Join(t.TempDir(), "rtd.yaml")
+	os.WriteFile(file, []byte("history-meta-ttl: 1h\n"), 0o600)
+	c, err = load([]string{"--config", file}, noEnv, &bytes.Buffer{})
+	if err != nil || c.HistoryMetaTTL != time.Hour {
+		t.Fatalf("file: %v %v", c.HistoryMetaTTL, err)
+	}
+	c, err = load([]string{"--config", file, "--history-meta-ttl", "-1s"}, noEnv, &bytes.Buffer{})
+	if err != nil || hubOptions(c, &fanout.Options{}).HistoryMetaTTL != -time.Second {
+		t.Fatalf("flag: %v %v", c.HistoryMetaTTL, err)
+	}
+}

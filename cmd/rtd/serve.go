@@ -157,6 +157,7 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 	return hub.Options{
 		HistorySize:        cfg.HistorySize,
 		HistoryTTL:         cfg.HistoryTTL,
+		HistoryMetaTTL:     cfg.HistoryMetaTTL,
 		MaxHistoryChannels: cfg.MaxHistoryChans,
 		MaxConnsPerUser:    cfg.MaxConnsPerUser,
 		UserLimit:          cfg.userLimit,
