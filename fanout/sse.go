@@ -42,9 +42,9 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 // the client must reload that channel's state.
 //
 // The notice carries an id, as publications do: where the stream is in every
-// channel once the missed publications are written (each channel's current
-// position). Without one a browser would keep sending its stale
-// Last-Event-ID and be told recovered:false on every reconnect.
+// channel when the notice is written (server.Stream.Notice). Without one a
+// browser would keep sending its stale Last-Event-ID and be told
+// recovered:false on every reconnect.
 func (t *Tier) sseOpen(st *server.Stream) {
 	r := st.Request()
 	if id, _ := r.Value().(*Identity); id != nil && !id.Expires.IsZero() {
@@ -55,7 +55,6 @@ func (t *Tier) sseOpen(st *server.Stream) {
 	chans := r.QueryAll("channel")
 	resuming := st.LastEventID() != ""
 	since := resumePositions(st.LastEventID(), len(chans))
-	var at []byte        // the stream's id after the subscriptions: "pos1,pos2,…"
 	var notices [][]byte // one per channel not recovered
 	for i, ch := range chans {
 		res, err := st.Subscribe(ch, since[i])
@@ -71,17 +70,13 @@ func (t *Tier) sseOpen(st *server.Stream) {
 			_ = st.Send(sse.Event{Event: "error", Data: errorJSON(ch, err)})
 			continue
 		}
-		if len(at) > 0 {
-			at = append(at, ',')
-		}
-		at = res.Position.AppendTo(at)
 		if resuming && !res.Recovered {
 			b, _ := json.Marshal(map[string]any{"channel": ch, "recovered": false, "position": res.Position.String()})
 			notices = append(notices, b)
 		}
 	}
 	for _, b := range notices {
-		_ = st.Send(sse.Event{Event: "recovered", ID: string(at), Data: b})
+		_ = st.Notice(sse.Event{Event: "recovered", Data: b})
 	}
 }
 

@@ -123,7 +123,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 		buf, _ := c.gc.Peek(-1)
 		if len(buf) == 0 {
 			c.flags &^= flagHeadPending
-			c.deadline = s.now() + int64(s.opts.IdleTimeout)
+			c.deadline = s.after(s.opts.IdleTimeout)
 			break
 		}
 		req := &l.req
@@ -131,11 +131,11 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 		if errors.Is(err, http1.ErrNeedMore) {
 			if c.flags&flagHeadPending == 0 {
 				c.flags |= flagHeadPending
-				c.deadline = s.now() + int64(s.opts.HeaderTimeout)
+				c.deadline = s.after(s.opts.HeaderTimeout)
 			}
 			if req.HeadLen > 0 && req.Expect100 && c.flags&flagSent100 == 0 {
 				c.flags |= flagSent100
-				c.deadline = s.now() + int64(s.opts.IdleTimeout)
+				c.deadline = s.after(s.opts.IdleTimeout)
 				l.wbuf = append(l.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
 			}
 			break

@@ -91,7 +91,7 @@ func (l *loop) respond(c *conn, buf *bytebufferpool.ByteBuffer) {
 		l.closeAfterWrites(c)
 		return
 	}
-	c.deadline = l.s.now() + int64(l.s.opts.IdleTimeout)
+	c.deadline = l.s.after(l.s.opts.IdleTimeout)
 	if c.gc.InboundBuffered() > 0 && l.serveHTTP(c) != gnet.None {
 		_ = c.gc.Close()
 	}

@@ -220,7 +220,7 @@ func (l *loop) visit(c *conn, m *hub.Prepared, a admission) {
 // open registers a new connection on the loop.
 func (l *loop) open(gc gnet.Conn) *conn {
 	c := &conn{gc: gc, l: l, slot: int32(len(l.conns))}
-	c.deadline = l.s.now() + int64(l.s.opts.HeaderTimeout)
+	c.deadline = l.s.after(l.s.opts.HeaderTimeout)
 	l.conns = append(l.conns, c)
 	return c
 }

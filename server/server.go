@@ -275,6 +275,11 @@ const hubSweepPeriod = 5 * time.Second
 // now returns the coarse clock: accurate to the ticker period, free to read.
 func (s *Server) now() int64 { return s.clock.Load() }
 
+// after returns the deadline d from now on the precise clock. The coarse one
+// lags by up to a tick, and a deadline set from it could pass a tick early;
+// checked against the coarse clock, this one passes at most a tick late.
+func (s *Server) after(d time.Duration) int64 { return time.Now().UnixNano() + int64(d) }
+
 // tickPeriod is how often timers are checked: a quarter of the shortest
 // timeout, between 5 ms and 250 ms.
 func (s *Server) tickPeriod() time.Duration {

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/sse"
 )
 
 // Event ids of streams on several channels. A stream's event id is what the
@@ -14,9 +14,13 @@ import (
 // encoded once for every subscriber. With several it must name a position in
 // every channel, or the channels other than the last event's could not be
 // resumed: such a stream writes each publication with an id of its own,
-// "pos1,pos2,…" in the order it subscribed to the channels, followed by the
-// shared event without its id line (a copy into the loop's arena, no
-// allocation). ParseEventID reads both forms back.
+// "pos1,pos2,…" in the order it subscribed to the channels, and, so that the
+// client can tell the channels apart, with the publication's push as data
+// (channel, offset, epoch, event, data: what a WebSocket subscriber gets),
+// built into the loop's arena (no allocation). ParseEventID reads both id
+// forms back. The positions are tracked from Subscribe on, before any replay
+// is written (replays are written from the inbox), so every event names all
+// of them.
 
 // Most streams have one channel and pay nothing for this: the loop remembers
 // the position of the last stream that subscribed to its first channel
@@ -138,22 +142,75 @@ func (l *loop) deliverSSE(c *conn, m *hub.Prepared, a admission) {
 		}
 	}
 	start := len(l.arena)
-	l.arena = append(l.arena, idField...)
-	for i, p := range e.positions {
-		if i > 0 {
-			l.arena = append(l.arena, ',')
-		}
-		l.arena = p.pos.AppendTo(l.arena)
+	l.arena = appendPositions(l.arena, e.positions)
+	// The channel goes with the event: its data is the publication's push
+	// (channel, offset, epoch, event, data), as a WebSocket subscriber gets
+	// it; the event name stays the one published.
+	var err error
+	if l.arena, err = sse.AppendEvent(l.arena, sse.Event{Event: m.Event, Data: PushJSON(m)}); err != nil {
+		l.arena, _ = sse.AppendEvent(l.arena, sse.Event{Data: PushJSON(m)})
 	}
-	l.arena = append(l.arena, '\n')
-	body := m.SSE
-	if bytes.HasPrefix(body, idField) {
-		if nl := bytes.IndexByte(body, '\n'); nl >= 0 {
-			body = body[nl+1:]
-		}
-	}
-	l.arena = append(l.arena, body...)
 	if !l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], a) && moved != nil {
 		moved.pos = was
 	}
+}
+
+// appendPositions appends an id line naming every position of ps.
+func appendPositions(b []byte, ps []streamPosition) []byte {
+	b = append(b, idField...)
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = p.pos.AppendTo(b)
+	}
+	return append(b, '\n')
+}
+
+// Notice queues e, an event about the stream's channels (a channel that
+// could not be resumed, say), in order with what the stream is sent, under
+// an id naming the stream's position in each of its channels when it is
+// written: what the client has received by then, so that a Last-Event-ID
+// taken from the notice resumes exactly, neither repeating nor skipping.
+// e.ID is ignored; e must not change after the call. Like a reply, a notice
+// is never dropped: a stream with no room for it is ended. Call it from the
+// stream's callbacks, after its Subscribe calls.
+func (st *Stream) Notice(e sse.Event) error {
+	if st.closing.Load() {
+		return ErrClosed
+	}
+	e.ID = ""
+	if _, err := sse.AppendEvent(nil, e); err != nil {
+		return err
+	}
+	c := st.c
+	l := c.l
+	st.pinPositions(l)
+	return l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
+		if c.state != stateSSE {
+			return
+		}
+		start := len(l.arena)
+		if x := st.ext.Load(); x != nil && len(x.positions) > 0 {
+			l.arena = appendPositions(l.arena, x.positions)
+		}
+		l.arena, _ = sse.AppendEvent(l.arena, e)
+		l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], admitReply)
+	}})
+}
+
+// pinPositions makes st track its position even on one channel (which
+// most streams do not, see firstSSE), so that a notice written later names
+// where the stream is then.
+func (st *Stream) pinPositions(l *loop) {
+	e := st.ext.Load()
+	if (e != nil && len(e.positions) > 0) || l.firstSSE.st != st {
+		return
+	}
+	ne := &streamExt{positions: []streamPosition{l.firstSSE.streamPosition}}
+	if e != nil {
+		ne.lastEventID = e.lastEventID
+	}
+	st.ext.Store(ne)
+	l.firstSSE = firstSSE{}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/proto/sse"
 )
 
 // The write path's promises, each checked from a raw socket the way real
@@ -397,4 +399,96 @@ func TestReplayLargerThanSendQueue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSSENoticeNamesWhatWasDelivered: on a stream of two channels resuming
+// one with a replay many times its send queue, a notice written meanwhile
+// names, like every event, exactly the positions delivered before it — a
+// Last-Event-ID taken from any event resumes with no gap and no repeat —
+// and every publication's data names its channel.
+func TestSSENoticeNamesWhatWasDelivered(t *testing.T) {
+	const missed, size = 40, 60 << 10
+	s := startServer(t, Options{Hub: hub.Options{HistorySize: 100}}, func(s *Server) {
+		s.SSE("/sse", SSEHandler{OnOpen: func(st *Stream) {
+			ps, err := ParseEventID(st.LastEventID())
+			if err != nil || len(ps) != 2 {
+				t.Errorf("Last-Event-ID %q: %v", st.LastEventID(), err)
+				return
+			}
+			if res, err := st.Subscribe("a", &ps[0]); err != nil || !res.Recovered {
+				t.Errorf("a: %v %v", res, err)
+			}
+			if res, err := st.Subscribe("b", &ps[1]); err != nil || res.Recovered {
+				t.Errorf("b: %v %v", res, err)
+			}
+			if err := st.Notice(sse.Event{Event: "recovered", Data: []byte(`{"channel":"b"}`)}); err != nil {
+				t.Error(err)
+			}
+		}}, SSEOptions{MaxSendQueueBytes: 256 << 10})
+	})
+	h := s.Hub()
+	startA, _ := h.Publish("a", hub.Publication{Data: []byte(`0`)})
+	h.Publish("b", hub.Publication{Data: []byte(`0`)})
+	for i := 1; i <= missed; i++ {
+		h.Publish("a", hub.Publication{Data: fmt.Appendf(nil, `{"n":%d,"pad":%q}`, i, strings.Repeat("x", size))})
+	}
+	c := dial(t, s)
+	fmt.Fprintf(c, "GET /sse HTTP/1.1\r\nHost: x\r\nLast-Event-ID: %s,%s\r\n\r\n", startA, "feedf00d:3")
+	br := bufio.NewReader(c)
+	if resp := readStreamHead(t, br); resp != 200 {
+		t.Fatalf("status %d", resp)
+	}
+	dec := sse.NewDecoder(sse.Options{})
+	delivered := map[string]uint64{"a": startA.Offset}
+	notices, n := 0, 0
+	buf := make([]byte, 64<<10)
+	for n < missed || notices == 0 {
+		k, err := br.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d events: %v", n, err)
+		}
+		err = dec.Feed(buf[:k], func(e sse.Event) {
+			ps, err := ParseEventID(e.ID)
+			if err != nil || len(ps) != 2 {
+				t.Fatalf("event id %q", e.ID)
+			}
+			if e.Event == "recovered" {
+				notices++
+			} else {
+				var push struct {
+					Channel string
+					Offset  uint64
+				}
+				if err := json.Unmarshal(e.Data, &push); err != nil || push.Channel != "a" {
+					t.Fatalf("event data %q: not a's push", trim(e.Data))
+				}
+				delivered["a"], n = push.Offset, n+1
+			}
+			if ps[0].Offset != delivered["a"] {
+				t.Fatalf("event %q (%s) names a at %d, delivered up to %d", e.Event, e.ID, ps[0].Offset, delivered["a"])
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("%d notices", notices)
+	}
+}
+
+// readStreamHead reads a response head and returns its status.
+func readStreamHead(t *testing.T, br *bufio.Reader) int {
+	t.Helper()
+	line, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _ := strconv.Atoi(strings.Fields(line)[1])
+	for line != "\r\n" {
+		if line, err = br.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return status
 }
