@@ -23,6 +23,19 @@
 // The Request's byte slices alias buf, so nothing is copied and, after warm-up, nothing is
 // allocated; they are valid only until buf is reused. Parse never writes to buf.
 //
+// A chunked body may arrive in many small pieces, and parsing it again from the start on
+// each would cost time quadratic in its size. Once Parse reports a complete chunked head with
+// ErrNeedMore, a Pending takes over: Start copies the head, Feed decodes each new piece once
+// and says how many bytes it used, and the caller drops them from its input:
+//
+//	if err == http1.ErrNeedMore && req.HeadLen > 0 && req.Chunked {
+//		n, _ := p.Start(buf, &limits) // drop n bytes; then, as bytes arrive:
+//		n, err = p.Feed(buf)          // drop n; when err == nil serve p.Request()
+//	}
+//
+// A chunked body's framing counts against Limits.MaxBodyBytes along with its data, and its
+// chunks against Limits.MaxChunks, so tiny chunks cannot make a body cost more than its limit.
+//
 // Parse follows RFC 9112 strictly where leniency has enabled request smuggling: lines end in
 // CRLF only (a bare LF or CR is a 400), obs-fold and whitespace before a colon are 400s, a
 // request with both Content-Length and Transfer-Encoding or with two Content-Length lines is a
