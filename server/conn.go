@@ -119,8 +119,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 			c.deadline = s.now() + int64(s.opts.IdleTimeout)
 			break
 		}
-		req := &l.req
-		n, err := http1.Parse(buf, req, &s.limits)
+		req, n, err := l.parseRequest(c, buf) // see body.go
 		if errors.Is(err, http1.ErrNeedMore) {
 			if c.flags&flagHeadPending == 0 {
 				c.flags |= flagHeadPending

@@ -39,6 +39,7 @@ type loop struct {
 	sweeper   gnet.Runnable
 
 	firstSSE firstSSE          // the stream that last subscribed to its first channel (see ssepos.go)
+	bodies   bodies            // chunked request bodies under way (see body.go)
 	readers  []*wsframe.Reader // idle frame readers, lent to sockets while they read
 
 	// per-flush state: connections with bytes queued, and the iovec slices
@@ -368,6 +369,7 @@ func (l *loop) closed(c *conn, err error) {
 		l.firstSSE = firstSSE{}
 	}
 	c.state = stateClosed
+	l.dropBody(c)
 	if q := c.sendq(); q != nil {
 		l.setBacklog(q, 0) // what gnet still held is discarded with the connection
 	}

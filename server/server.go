@@ -65,6 +65,7 @@ func New(o Options) (*Server, error) {
 			MaxHeaderBytes: o.MaxHeaderBytes,
 			MaxHeaders:     o.MaxHeaders,
 			MaxBodyBytes:   o.MaxBodyBytes,
+			MaxChunks:      o.MaxChunks,
 		},
 		booted:   make(chan struct{}),
 		portHold: -1,

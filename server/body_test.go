@@ -1,0 +1,170 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// processCPU returns the CPU time (user and system) the test process has used.
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// uploadRoutes answers /healthz and, for POST /upload, the size of the body received.
+func uploadRoutes(s *Server) {
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	must(s.HandleFunc("GET", "/healthz", func(w *ResponseWriter, _ *Request) { w.WriteString("ok\n") }))
+	must(s.HandleFunc("POST", "/upload", func(w *ResponseWriter, r *Request) {
+		w.WriteString(strconv.Itoa(len(r.Body())))
+	}))
+}
+
+// TestMillionOneByteChunksCostLinearTime has a child process send a body of 1,000,000
+// one-byte chunks in a thousand pieces, and bounds the CPU this process (the server, without
+// the client) spends meanwhile. Re-decoding the body from its start on each piece took seconds; decoded once it
+// takes a fraction of one. A client on the same loop polls /healthz throughout and its latency
+// is bounded too. The bounds are generous, for a noisy shared machine.
+func TestMillionOneByteChunksCostLinearTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 6 MB")
+	}
+	s := startServer(t, Options{Loops: 1, MaxBodyBytes: 8 << 20, MaxChunks: 2 * senderChunks, HeaderTimeout: time.Minute}, uploadRoutes)
+
+	probe := dial(t, s)
+	_ = probe.SetDeadline(time.Now().Add(time.Minute))
+	probeR := bufio.NewReader(probe)
+	stop := make(chan struct{})
+	latencies := make(chan []time.Duration, 1)
+	go func() {
+		var lat []time.Duration
+		defer func() { latencies <- lat }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			start := time.Now()
+			if _, err := probe.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+				return
+			}
+			if resp, _ := readResponse(t, probeR, "GET"); resp.StatusCode != 200 {
+				return
+			}
+			lat = append(lat, time.Since(start))
+		}
+	}()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChunkSender$", "-test.v")
+	cmd.Env = append(os.Environ(), "RTD_CHUNK_SENDER="+s.Addr())
+	before := processCPU(t)
+	out, err := cmd.CombinedOutput()
+	cpu := processCPU(t) - before
+	close(stop)
+	lat := <-latencies
+	if err != nil {
+		t.Fatalf("sender: %v\n%s", err, out)
+	}
+	if want := fmt.Sprintf("answer 200 %q", strconv.Itoa(senderChunks)); !bytes.Contains(out, []byte(want)) {
+		t.Fatalf("sender output lacks %s:\n%s", want, out)
+	}
+	if len(lat) == 0 {
+		t.Fatal("no /healthz answer while the body was uploaded")
+	}
+	slices.Sort(lat)
+	p99 := lat[len(lat)*99/100]
+	t.Logf("%d chunks: server process CPU %v; /healthz p50 %v p99 %v max %v over %d probes",
+		senderChunks, cpu, lat[len(lat)/2], p99, lat[len(lat)-1], len(lat))
+	if cpu > 500*time.Millisecond {
+		t.Errorf("the upload cost %v of CPU; want under 500ms", cpu)
+	}
+	if p99 > 100*time.Millisecond {
+		t.Errorf("/healthz p99 %v on the same loop during the upload; want under 100ms", p99)
+	}
+}
+
+const senderChunks = 1_000_000
+
+// TestChunkSender is the client of TestMillionOneByteChunksCostLinearTime, run in a child
+// process so that its CPU is not counted as the server's.
+func TestChunkSender(t *testing.T) {
+	addr := os.Getenv("RTD_CHUNK_SENDER")
+	if addr == "" {
+		t.Skip("run by TestMillionOneByteChunksCostLinearTime")
+	}
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := c.Write([]byte("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Paced as over a real network: a thousand writes of a thousand chunks, a millisecond
+	// apart, so the server sees the body in about as many pieces as a remote client's would.
+	piece := bytes.Repeat([]byte("1\r\nx\r\n"), senderChunks/1000)
+	for range 1000 {
+		if _, err := c.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := c.Write([]byte("0\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, got := readResponse(t, bufio.NewReader(c), "POST")
+	fmt.Printf("answer %d %q\n", resp.StatusCode, got)
+}
+
+// chunkedPost sends a POST /upload with a chunked body and returns the response.
+func chunkedPost(t *testing.T, s *Server, body string) (int, string) {
+	t.Helper()
+	c := dial(t, s)
+	if _, err := fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%s", body); err != nil {
+		t.Fatal(err)
+	}
+	resp, got := readResponse(t, bufio.NewReader(c), "POST")
+	return resp.StatusCode, got
+}
+
+// TestChunkedBodyLimits: a body of more chunks than MaxChunks is refused, and so is one whose
+// data fits MaxBodyBytes but whose framing takes it over.
+func TestChunkedBodyLimits(t *testing.T) {
+	s := startServer(t, Options{MaxBodyBytes: 64, MaxChunks: 3}, uploadRoutes)
+	for _, c := range []struct {
+		name, body string
+		status     int
+	}{
+		{"at the limits", "1\r\na\r\n1\r\nb\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n", 200},
+		{"one chunk too many", strings.Repeat("1\r\nx\r\n", 4) + "0\r\n\r\n", 413},
+		{"framing over the body limit", "1;" + strings.Repeat("e", 60) + "\r\nx\r\n0\r\n\r\n", 413},
+	} {
+		if status, _ := chunkedPost(t, s, c.body); status != c.status {
+			t.Errorf("%s: %d, want %d", c.name, status, c.status)
+		}
+	}
+	s = startServer(t, Options{MaxBodyBytes: 64}, uploadRoutes)
+	if status, _ := chunkedPost(t, s, strings.Repeat("1\r\nx\r\n", 20)+"0\r\n\r\n"); status != 413 {
+		t.Errorf("20 data bytes in 125 bytes of chunks under a 64-byte limit: %d, want 413", status)
+	}
+}
