@@ -1,8 +1,12 @@
 package server
 
-import "github.com/rtd-project/rtd/proto/http1"
+import (
+	"github.com/panjf2000/gnet/v2"
 
-// Request bodies that arrive in pieces.
+	"github.com/rtd-project/rtd/proto/http1"
+)
+
+// Request bodies that arrive in pieces, and "Expect: 100-continue".
 //
 // http1.Parse is stateless, and fine for a request that arrives whole or nearly so. A chunked
 // body sent in many small pieces is another matter: parsed again from its start on each
@@ -98,4 +102,37 @@ func (b *bodies) release(p *http1.Pending) {
 	if len(b.free) < maxFreeBodies && len(p.Request().Body) <= maxPooledBody {
 		b.free = append(b.free, p)
 	}
+}
+
+// expectContinue answers the head of an "Expect: 100-continue" request, once per request:
+// "100 Continue" when its route exists and the route's guards (see Group) let the head
+// through, else the final answer at once, with gnet.Close. Nothing is uploaded for a
+// request that is refused anyway, and the connection is closed rather than kept, since the
+// client may send the body regardless and what it sends would be taken for the next request
+// (net/http does the same). The guards run again on the complete request, so what they set
+// (SetUser, SetValue) is on the Request the handler gets.
+func (l *loop) expectContinue(c *conn, req *http1.Request) gnet.Action {
+	if req.HeadLen == 0 || !req.Expect100 || c.flags&flagSent100 != 0 {
+		return gnet.None
+	}
+	c.flags |= flagSent100
+	s := l.s
+	live := &l.live
+	live.Request, live.c = req, c
+	rt, _ := s.router.match(req.Method, req.Path, &live.ps)
+	if rt == nil {
+		l.dispatch(c, req, false) // 404 or 405, as for the whole request
+		return gnet.Close
+	}
+	r := Request{live: live}
+	if err := runGuards(rt.guards, nil, &r); err != nil {
+		status, msg := refusal(err)
+		s.metrics.HTTPRequests.Add(1)
+		l.logRequest(c, req, status)
+		l.wbuf = appendError(l.wbuf, status, msg, false)
+		return gnet.Close
+	}
+	c.deadline = s.now() + int64(s.opts.IdleTimeout)
+	l.wbuf = append(l.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
+	return gnet.None
 }

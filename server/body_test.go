@@ -168,3 +168,64 @@ func TestChunkedBodyLimits(t *testing.T) {
 		t.Errorf("20 data bytes in 125 bytes of chunks under a 64-byte limit: %d, want 413", status)
 	}
 }
+
+// TestExpectContinueAfterChecks: "100 Continue" is sent only once the route is known and
+// its guards have passed on the head; otherwise the final status comes at once, with no 100
+// before it, and the connection is closed.
+func TestExpectContinueAfterChecks(t *testing.T) {
+	s := startServer(t, Options{}, func(s *Server) {
+		uploadRoutes(s)
+		key := func(r *Request) error {
+			if r.Header("X-Key") != "k" {
+				return &HTTPError{Status: 401, Message: `{"error":"invalid key"}`}
+			}
+			return nil
+		}
+		if err := s.Group("/api", key).HandleFunc("POST", "/upload", func(w *ResponseWriter, r *Request) {
+			w.WriteString("got " + string(r.Body()))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, c := range []struct {
+		name, path, key string
+		status          int
+		body            string
+	}{
+		{"no such route", "/nowhere", "k", 404, ""},
+		{"wrong method", "/healthz", "k", 405, ""},
+		{"guard refuses", "/api/upload", "nope", 401, ""},
+		{"guard lets through", "/api/upload", "k", 200, "got hello"},
+		{"no guard", "/upload", "", 200, "5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn := dial(t, s)
+			_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nX-Key: %s\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", c.path, c.key)
+			br := bufio.NewReader(conn)
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.status != 200 {
+				if want := "HTTP/1.1 " + strconv.Itoa(c.status) + " "; !strings.HasPrefix(line, want) {
+					t.Fatalf("first line %q, want %q…: the body was asked for before the request was refused", line, want)
+				}
+				_, _ = br.Discard(br.Buffered())
+				expectEOF(t, br)
+				return
+			}
+			if line != "HTTP/1.1 100 Continue\r\n" {
+				t.Fatalf("first line %q, want 100 Continue", line)
+			}
+			if line, _ = br.ReadString('\n'); line != "\r\n" {
+				t.Fatalf("100 Continue followed by %q", line)
+			}
+			if _, err := conn.Write([]byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			if resp, body := readResponse(t, br, "POST"); resp.StatusCode != 200 || body != c.body {
+				t.Fatalf("after 100: %d %q, want 200 %q", resp.StatusCode, body, c.body)
+			}
+		})
+	}
+}

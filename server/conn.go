@@ -125,11 +125,7 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 				c.flags |= flagHeadPending
 				c.deadline = s.now() + int64(s.opts.HeaderTimeout)
 			}
-			if req.HeadLen > 0 && req.Expect100 && c.flags&flagSent100 == 0 {
-				c.flags |= flagSent100
-				c.deadline = s.now() + int64(s.opts.IdleTimeout)
-				l.wbuf = append(l.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
-			}
+			act = l.expectContinue(c, req)
 			break
 		}
 		if err != nil {
