@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/panjf2000/gnet/v2"
 )
 
 // processCPU returns the CPU time (user and system) the test process has used.
@@ -228,4 +231,70 @@ func TestExpectContinueAfterChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bodyCounts reads, on the loop, how many bodies are under way and how many Pendings are free
+// (-1 and -1 before the loop is known).
+func bodyCounts(t *testing.T, s *Server) (busy, free int) {
+	t.Helper()
+	loops := *s.loops.Load()
+	if len(loops) == 0 {
+		return -1, -1
+	}
+	l := loops[0]
+	res := make(chan [2]int, 1)
+	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		res <- [2]int{len(l.bodies.busy), len(l.bodies.free)}
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	return r[0], r[1]
+}
+
+// TestBodyStateOnlyWhileUnderWay: a connection holds a Pending while its chunked body is
+// incomplete, gives it up when it closes mid-body, and a served request's Pending goes back to
+// the loop's free list.
+func TestBodyStateOnlyWhileUnderWay(t *testing.T) {
+	s := startServer(t, Options{Loops: 1}, uploadRoutes)
+	waitCounts := func(busy, free int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b, f := bodyCounts(t, s)
+			if b == busy && f == free {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d bodies under way and %d free; want %d and %d", b, f, busy, free)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	a := dial(t, s)
+	if _, err := a.Write([]byte("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(1, 0)
+	a.Close()
+	waitCounts(0, 0)
+
+	b := dial(t, s)
+	if _, err := b.Write([]byte("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(1, 0)
+	if _, err := b.Write([]byte("0\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := readResponse(t, bufio.NewReader(b), "POST"); resp.StatusCode != 200 || body != "1" {
+		t.Fatalf("upload: %d %q", resp.StatusCode, body)
+	}
+	c := dial(t, s)
+	if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	readResponse(t, bufio.NewReader(c), "GET")
+	waitCounts(0, 1)
 }
