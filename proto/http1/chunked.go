@@ -51,8 +51,10 @@ func (d *chunkDecoder) init(r *Request, l *Limits) {
 // of bytes of in used: all of them with ErrNeedMore, or those up to the end of the trailer
 // section with a nil error. After any other error the decoder is spent.
 func (d *chunkDecoder) decode(body, in []byte) ([]byte, int, error) {
-	for p := 0; p < len(in); p++ {
-		if d.state == chunkData {
+	p := 0
+	for p < len(in) {
+		switch d.state {
+		case chunkData:
 			// Bulk copy; the size line made sure the data fits in d.left.
 			k := int(min(d.size, uint64(len(in)-p)))
 			body = append(body, in[p:p+k]...)
@@ -61,14 +63,39 @@ func (d *chunkDecoder) decode(body, in []byte) ([]byte, int, error) {
 			if d.size == 0 {
 				d.state = chunkDataCR
 			}
-			p += k - 1
+			p += k
 			continue
+		case chunkDataCR:
+			// The common case of step's CR and LF, in one go.
+			if p+1 < len(in) && in[p] == '\r' && in[p+1] == '\n' && d.left >= 2 {
+				d.state, d.digits = chunkSize, 0
+				d.left -= 2
+				p += 2
+				continue
+			}
+		case chunkSize:
+			// step's digits, without a call each; the 17th digit, if any, goes to step.
+			for ; p < len(in) && d.digits < 16; p++ {
+				v := unhex(in[p])
+				if v > 15 {
+					break
+				}
+				d.digits++
+				d.size = d.size<<4 | v
+				if d.left--; d.left < 0 || d.size > uint64(d.left) {
+					return body, 0, ErrBodyTooLarge
+				}
+			}
+			if p == len(in) {
+				continue
+			}
 		}
 		if err := d.step(in[p]); err != nil {
 			return body, 0, err
 		}
+		p++
 		if d.state == chunkDone {
-			return body, p + 1, nil
+			return body, p, nil
 		}
 	}
 	return body, len(in), ErrNeedMore
