@@ -23,12 +23,13 @@
 // The Request's byte slices alias buf, so nothing is copied and, after warm-up, nothing is
 // allocated; they are valid only until buf is reused. Parse never writes to buf.
 //
-// A chunked body may arrive in many small pieces, and parsing it again from the start on
-// each would cost time quadratic in its size. Once Parse reports a complete chunked head with
-// ErrNeedMore, a Pending takes over: Start copies the head, Feed decodes each new piece once
-// and says how many bytes it used, and the caller drops them from its input:
+// A body may arrive in many small pieces, and parsing the request again on each (decoding a
+// chunked body from its start), with the raw body kept buffered, would cost time quadratic
+// in its size. Once Parse reports a complete head with ErrNeedMore, a Pending takes over:
+// Start copies the head, Feed takes each new piece once and says how many bytes it used, and
+// the caller drops them from its input:
 //
-//	if err == http1.ErrNeedMore && req.HeadLen > 0 && req.Chunked {
+//	if err == http1.ErrNeedMore && req.HeadLen > 0 {
 //		n, _ := p.Start(buf, &limits) // drop n bytes; then, as bytes arrive:
 //		n, err = p.Feed(buf)          // drop n; when err == nil serve p.Request()
 //	}

@@ -10,9 +10,9 @@ import (
 //
 // Parse is stateless: when buf holds only a prefix of a request it returns ErrNeedMore, and
 // the caller calls it again from the start once more bytes have arrived, wherever the input
-// was split. That costs a re-parse per arrival, which for a chunked body sent in many pieces
-// adds up to time quadratic in its size: once the head of a chunked request is complete, hand
-// the rest to a Pending instead. Parse never modifies buf. Every other error is an *Error carrying the status to
+// was split. That costs a re-parse per arrival, which for a body sent in many pieces adds up
+// to time quadratic in its size: once the head is complete, hand the body to a Pending
+// instead. Parse never modifies buf. Every other error is an *Error carrying the status to
 // answer with before closing the connection; limits are enforced as soon as the bytes seen
 // exceed them, not when the client finishes sending. After ErrNeedMore r holds the parsed head
 // once r.HeadLen is non-zero; after any other error r's contents are unspecified.

@@ -11,8 +11,8 @@ import (
 )
 
 // receive reads one request the way a server on an event loop does: Parse on what has
-// arrived, then, once the head of a chunked request is complete, a Pending fed each new piece
-// while the bytes fed are dropped. pieces splits in; receive returns the request, the bytes
+// arrived, then, once the head of a request with a body is complete, a Pending fed each new
+// piece while the bytes fed are dropped. pieces splits in; receive returns the request, the bytes
 // it took from in, and the error, as Parse does for the whole input at once.
 func receive(p *Pending, in []byte, pieces [][]byte, lim *Limits) (*Request, int, error) {
 	var r Request
@@ -26,7 +26,7 @@ func receive(p *Pending, in []byte, pieces [][]byte, lim *Limits) (*Request, int
 			if err != ErrNeedMore {
 				return &r, n, err
 			}
-			if r.HeadLen == 0 || !r.Chunked {
+			if r.HeadLen == 0 {
 				continue
 			}
 			if n, err = p.Start(buf, lim); err != nil {
@@ -80,14 +80,16 @@ func checkPieces(t *testing.T, in []byte, pieces [][]byte, lim *Limits) {
 	}
 }
 
-// chunkedInputs are the chunked requests of the parse table plus a few made for the splits.
-func chunkedInputs() []parseCase {
+// bodyInputs are the requests of the parse table with a body, chunked or not, plus a few made
+// for the splits.
+func bodyInputs() []parseCase {
 	var cs []parseCase
 	for _, c := range parseCases {
-		if strings.Contains(strings.ToLower(c.in), "transfer-encoding") {
+		if in := strings.ToLower(c.in); strings.Contains(in, "transfer-encoding") || strings.Contains(in, "content-length") {
 			cs = append(cs, c)
 		}
 	}
+	cs = append(cs, parseCase{name: "post", in: postJSON + "GET / HTTP/1.1\r\nHost: x\r\n\r\n"})
 	head := "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 	for _, body := range []string{
 		"1\r\na\r\n2 ; x=\"y\"\r\nbc\r\n10\r\n0123456789abcdef\r\n0\r\nA: 1\r\nB:\t2 \r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -102,11 +104,11 @@ func chunkedInputs() []parseCase {
 	return cs
 }
 
-// TestPendingAnySplit receives every chunked input one byte at a time, at every single cut,
+// TestPendingAnySplit receives every input with a body one byte at a time, at every single cut,
 // and in random pieces, and expects what Parse gives for the whole input.
 func TestPendingAnySplit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range chunkedInputs() {
+	for _, c := range bodyInputs() {
 		in := []byte(c.in)
 		checkPieces(t, in, splitAt(in, func() int { return 1 }), c.lim)
 		for i := 1; i < len(in); i++ {
@@ -158,24 +160,31 @@ func TestPendingLinear(t *testing.T) {
 	}
 }
 
-// TestPendingAllocs asserts a warmed-up Pending receives a chunked request without allocating.
+// TestPendingAllocs asserts a warmed-up Pending receives a request without allocating.
 func TestPendingAllocs(t *testing.T) {
-	head := []byte("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-	pieces := [][]byte{[]byte("4\r\nWi"), []byte("ki\r\n5\r\npedia\r\n0\r\nX-T"), []byte(": 1\r\n\r\n")}
-	var p Pending
-	run := func() {
-		if _, err := p.Start(head, nil); err != nil {
-			t.Fatal(err)
-		}
-		for i, piece := range pieces {
-			if _, err := p.Feed(piece); (err == nil) != (i == len(pieces)-1) {
-				t.Fatalf("piece %d: %v", i, err)
+	for _, c := range []struct {
+		head   string
+		pieces []string
+	}{
+		{"Transfer-Encoding: chunked", []string{"4\r\nWi", "ki\r\n5\r\npedia\r\n0\r\nX-T", ": 1\r\n\r\n"}},
+		{"Content-Length: 9", []string{"Wi", "kipe", "dia"}},
+	} {
+		head := []byte("POST /p HTTP/1.1\r\nHost: x\r\n" + c.head + "\r\n\r\n")
+		var p Pending
+		run := func() {
+			if _, err := p.Start(head, nil); err != nil {
+				t.Fatal(err)
+			}
+			for i, piece := range c.pieces {
+				if _, err := p.Feed([]byte(piece)); (err == nil) != (i == len(c.pieces)-1) {
+					t.Fatalf("%s, piece %d: %v", c.head, i, err)
+				}
 			}
 		}
-	}
-	run()
-	if allocs := testing.AllocsPerRun(100, run); allocs != 0 {
-		t.Fatalf("Pending allocates %v times per request; want 0", allocs)
+		run()
+		if allocs := testing.AllocsPerRun(100, run); allocs != 0 {
+			t.Fatalf("%s: Pending allocates %v times per request; want 0", c.head, allocs)
+		}
 	}
 }
 
@@ -184,7 +193,7 @@ func TestPendingAllocs(t *testing.T) {
 // result. Whatever it accepts, net/http's chunked reader must read as the same data, and the
 // input it takes for the body stays within MaxBodyBytes.
 func FuzzChunked(f *testing.F) {
-	for _, c := range chunkedInputs() {
+	for _, c := range bodyInputs() {
 		if i := strings.Index(c.in, "\r\n\r\n"); i >= 0 {
 			f.Add([]byte(c.in[i+4:]), uint64(len(c.in)))
 		}

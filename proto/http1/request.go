@@ -91,7 +91,7 @@ type Request struct {
 
 	head    []byte  // the bytes fields index into
 	fields  []field // header fields in arrival order
-	chunked []byte  // scratch for de-chunked bodies, kept across requests
+	chunked []byte  // scratch for de-chunked bodies (and a Pending's copied ones), kept across requests
 }
 
 // field locates one header field line inside Request.head. uint32 spans keep the table small
