@@ -8,14 +8,14 @@ import (
 
 // Request bodies that arrive in pieces, and "Expect: 100-continue".
 //
-// http1.Parse is stateless, and fine for a request that arrives whole or nearly so. A chunked
-// body sent in many small pieces is another matter: parsed again from its start on each
-// arrival, and with gnet copying the whole input buffer for each Peek, it costs time
-// quadratic in its size. So once the head of a chunked request is complete, the connection
-// borrows an http1.Pending from its loop, which copies the head and decodes each new piece
-// once; the bytes fed to it are dropped from the input at once. The Pending goes back to
-// the loop when the request is complete: an idle connection holds none, and the conn struct
-// carries nothing for it.
+// http1.Parse is stateless, and fine for a request that arrives whole or nearly so. A body
+// sent in many small pieces is another matter: gnet copies the whole input buffer for each
+// Peek, and Parse decodes a chunked body again from its start, on every arrival, which costs
+// time quadratic in the body's size. So once the head of a request is complete and its body
+// is not, the connection borrows an http1.Pending from its loop, which copies the head and
+// takes each new piece once; the bytes fed to it are dropped from the input at once. The
+// Pending goes back to the loop when the request is complete: an idle connection holds none,
+// and the conn struct carries nothing for it.
 
 // maxFreeBodies bounds the idle Pendings a loop keeps, and maxPooledBody the size of a body
 // whose Pending is kept: past them a Pending goes to the garbage collector, so a burst of
@@ -25,7 +25,7 @@ const (
 	maxPooledBody = 64 << 10
 )
 
-// bodies are the chunked bodies a loop is receiving.
+// bodies are the request bodies a loop is receiving.
 type bodies struct {
 	busy map[*conn]*http1.Pending // connections with a body under way
 	free []*http1.Pending
@@ -35,9 +35,9 @@ type bodies struct {
 }
 
 // parseRequest parses the request at the start of buf, c's input, or carries on with c's
-// chunked body, with http1.Parse's results. It drops from the input the bytes of a chunked
-// body as they are decoded, so after an http1.ErrNeedMore the input may be empty, and the n
-// it returns with a complete request counts only what is left of it.
+// body, with http1.Parse's results. It drops from the input the bytes of a body as they are
+// taken, so after an http1.ErrNeedMore the input may be empty, and the n it returns with a
+// complete request counts only what is left of it.
 func (l *loop) parseRequest(c *conn, buf []byte) (*http1.Request, int, error) {
 	b := &l.bodies
 	if b.done != nil {
@@ -49,8 +49,8 @@ func (l *loop) parseRequest(c *conn, buf []byte) (*http1.Request, int, error) {
 	}
 	req := &l.req
 	n, err := http1.Parse(buf, req, &l.s.limits)
-	if err != http1.ErrNeedMore || req.HeadLen == 0 || !req.Chunked {
-		return req, n, err
+	if err != http1.ErrNeedMore || req.HeadLen == 0 {
+		return req, n, err // done, failed, or the head itself incomplete
 	}
 	var p *http1.Pending
 	if k := len(b.free); k > 0 {
@@ -70,7 +70,7 @@ func (l *loop) parseRequest(c *conn, buf []byte) (*http1.Request, int, error) {
 }
 
 // feedBody feeds p the input after its first skip bytes (already taken), and drops from the
-// input what it decoded unless the request is complete: then the caller drops it once the
+// input what it took unless the request is complete: then the caller drops it once the
 // request is served.
 func (l *loop) feedBody(c *conn, p *http1.Pending, buf []byte, skip int) (*http1.Request, int, error) {
 	n, err := p.Feed(buf[skip:])

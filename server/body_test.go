@@ -42,14 +42,24 @@ func uploadRoutes(s *Server) {
 }
 
 // TestMillionOneByteChunksCostLinearTime has a child process send a body of 1,000,000
-// one-byte chunks in a thousand pieces, and bounds the CPU this process (the server, without
-// the client) spends meanwhile. Re-decoding the body from its start on each piece took seconds; decoded once it
-// takes a fraction of one. A client on the same loop polls /healthz throughout and its latency
-// is bounded too. The bounds are generous, for a noisy shared machine.
+// one-byte chunks in a thousand pieces, then an 8 MB Content-Length body in as many, and
+// bounds the CPU this process (the server, without the client) spends on each. Parsing the
+// request again, and gnet copying the buffered input, on each piece took 0.5 s to 0.8 s per
+// body; taken once, a body costs a small fraction of that. A client on the same loop
+// polls /healthz throughout and its latency is bounded too. The bounds are generous, for a
+// noisy shared machine.
 func TestMillionOneByteChunksCostLinearTime(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sends 6 MB")
+		t.Skip("sends 14 MB")
 	}
+	for _, mode := range []string{"chunked", "length"} {
+		t.Run(mode, func(t *testing.T) { uploadInPieces(t, mode) })
+	}
+}
+
+// uploadInPieces runs TestUploadSender in a child process with mode and checks the server's
+// CPU and /healthz latency meanwhile.
+func uploadInPieces(t *testing.T, mode string) {
 	s := startServer(t, Options{Loops: 1, MaxBodyBytes: 8 << 20, MaxChunks: 2 * senderChunks, HeaderTimeout: time.Minute}, uploadRoutes)
 
 	probe := dial(t, s)
@@ -77,8 +87,8 @@ func TestMillionOneByteChunksCostLinearTime(t *testing.T) {
 		}
 	}()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChunkSender$", "-test.v")
-	cmd.Env = append(os.Environ(), "RTD_CHUNK_SENDER="+s.Addr())
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUploadSender$", "-test.v")
+	cmd.Env = append(os.Environ(), "RTD_UPLOAD_SENDER="+mode+" "+s.Addr())
 	before := processCPU(t)
 	out, err := cmd.CombinedOutput()
 	cpu := processCPU(t) - before
@@ -87,7 +97,7 @@ func TestMillionOneByteChunksCostLinearTime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sender: %v\n%s", err, out)
 	}
-	if want := fmt.Sprintf("answer 200 %q", strconv.Itoa(senderChunks)); !bytes.Contains(out, []byte(want)) {
+	if want := fmt.Sprintf("answer 200 %q", strconv.Itoa(senderBody[mode])); !bytes.Contains(out, []byte(want)) {
 		t.Fatalf("sender output lacks %s:\n%s", want, out)
 	}
 	if len(lat) == 0 {
@@ -95,23 +105,34 @@ func TestMillionOneByteChunksCostLinearTime(t *testing.T) {
 	}
 	slices.Sort(lat)
 	p99 := lat[len(lat)*99/100]
-	t.Logf("%d chunks: server process CPU %v; /healthz p50 %v p99 %v max %v over %d probes",
-		senderChunks, cpu, lat[len(lat)/2], p99, lat[len(lat)-1], len(lat))
-	if cpu > 500*time.Millisecond {
-		t.Errorf("the upload cost %v of CPU; want under 500ms", cpu)
+	t.Logf("%s body in 1000 pieces: server process CPU %v; /healthz p50 %v p99 %v max %v over %d probes",
+		mode, cpu, lat[len(lat)/2], p99, lat[len(lat)-1], len(lat))
+	// About 0.1 s is usual, against 0.5 s to 0.8 s when each piece cost a pass over what was
+	// buffered; the race detector slows everything down about fourfold.
+	limit := 300 * time.Millisecond
+	if raceEnabled {
+		limit *= 4
+	}
+	if cpu > limit {
+		t.Errorf("the upload cost %v of CPU; want under %v", cpu, limit)
 	}
 	if p99 > 100*time.Millisecond {
 		t.Errorf("/healthz p99 %v on the same loop during the upload; want under 100ms", p99)
 	}
 }
 
+// senderChunks is the number of one-byte chunks TestUploadSender sends.
 const senderChunks = 1_000_000
 
-// TestChunkSender is the client of TestMillionOneByteChunksCostLinearTime, run in a child
+// senderBody is the body TestUploadSender sends, by mode, as the handler counts it: a
+// Content-Length body a little longer than the chunked one is on the wire.
+var senderBody = map[string]int{"chunked": senderChunks, "length": 8_000_000}
+
+// TestUploadSender is the client of TestMillionOneByteChunksCostLinearTime, run in a child
 // process so that its CPU is not counted as the server's.
-func TestChunkSender(t *testing.T) {
-	addr := os.Getenv("RTD_CHUNK_SENDER")
-	if addr == "" {
+func TestUploadSender(t *testing.T) {
+	mode, addr, ok := strings.Cut(os.Getenv("RTD_UPLOAD_SENDER"), " ")
+	if !ok {
 		t.Skip("run by TestMillionOneByteChunksCostLinearTime")
 	}
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -120,19 +141,24 @@ func TestChunkSender(t *testing.T) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
-	if _, err := c.Write([]byte("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")); err != nil {
+	head, end := "Transfer-Encoding: chunked", "0\r\n\r\n"
+	// Paced as over a real network: a thousand writes a millisecond apart, so the server sees
+	// the body in about as many pieces as a remote client's would.
+	piece := bytes.Repeat([]byte("1\r\nx\r\n"), senderChunks/1000)
+	if mode == "length" {
+		head, end = "Content-Length: "+strconv.Itoa(senderBody[mode]), ""
+		piece = bytes.Repeat([]byte("x"), senderBody[mode]/1000)
+	}
+	if _, err := fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n", head); err != nil {
 		t.Fatal(err)
 	}
-	// Paced as over a real network: a thousand writes of a thousand chunks, a millisecond
-	// apart, so the server sees the body in about as many pieces as a remote client's would.
-	piece := bytes.Repeat([]byte("1\r\nx\r\n"), senderChunks/1000)
 	for range 1000 {
 		if _, err := c.Write(piece); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := c.Write([]byte("0\r\n\r\n")); err != nil {
+	if _, err := c.Write([]byte(end)); err != nil {
 		t.Fatal(err)
 	}
 	resp, got := readResponse(t, bufio.NewReader(c), "POST")
