@@ -39,7 +39,7 @@ type loop struct {
 	sweeper   gnet.Runnable
 
 	firstSSE firstSSE          // the stream that last subscribed to its first channel (see ssepos.go)
-	bodies   bodies            // chunked request bodies under way (see body.go)
+	bodies   bodies            // request bodies under way (see body.go)
 	readers  []*wsframe.Reader // idle frame readers, lent to sockets while they read
 
 	// per-flush state: connections with bytes queued, and the iovec slices
