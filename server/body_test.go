@@ -107,17 +107,18 @@ func uploadInPieces(t *testing.T, mode string) {
 	p99 := lat[len(lat)*99/100]
 	t.Logf("%s body in 1000 pieces: server process CPU %v; /healthz p50 %v p99 %v max %v over %d probes",
 		mode, cpu, lat[len(lat)/2], p99, lat[len(lat)-1], len(lat))
-	// About 0.1 s is usual, against 0.5 s to 0.8 s when each piece cost a pass over what was
-	// buffered; the race detector slows everything down about fourfold.
-	limit := 300 * time.Millisecond
+	// About 0.1 s and a few milliseconds are usual, against 0.5 s to 0.8 s and up to half a
+	// second when each piece cost a pass over what was buffered; the race detector slows
+	// everything down about fourfold.
+	limit, latency := 300*time.Millisecond, 100*time.Millisecond
 	if raceEnabled {
-		limit *= 4
+		limit, latency = 4*limit, 4*latency
 	}
 	if cpu > limit {
 		t.Errorf("the upload cost %v of CPU; want under %v", cpu, limit)
 	}
-	if p99 > 100*time.Millisecond {
-		t.Errorf("/healthz p99 %v on the same loop during the upload; want under 100ms", p99)
+	if p99 > latency {
+		t.Errorf("/healthz p99 %v on the same loop during the upload; want under %v", p99, latency)
 	}
 }
 
