@@ -89,6 +89,16 @@ func (d *chunkDecoder) decode(body, in []byte) ([]byte, int, error) {
 			if p == len(in) {
 				continue
 			}
+			// step's CRLF ending a size line without extension, in one go.
+			if p+1 < len(in) && in[p] == '\r' && in[p+1] == '\n' && d.digits > 0 && d.left >= 2 && d.size <= uint64(d.left-2) {
+				if err := d.countChunk(); err != nil {
+					return body, 0, err
+				}
+				d.left -= 2
+				p += 2
+				d.startData()
+				continue
+			}
 		}
 		if err := d.step(in[p]); err != nil {
 			return body, 0, err
@@ -117,10 +127,8 @@ func (d *chunkDecoder) step(c byte) error {
 		if d.digits == 0 {
 			return errChunkSize
 		}
-		if d.size > 0 {
-			if d.chunks--; d.chunks < 0 {
-				return errTooManyChunks
-			}
+		if err := d.countChunk(); err != nil {
+			return err
 		}
 		fallthrough // the byte after the digits
 	case chunkSizeWS:
@@ -146,10 +154,7 @@ func (d *chunkDecoder) step(c byte) error {
 		if c != '\n' {
 			return errBareCR
 		}
-		d.state = chunkData
-		if d.size == 0 {
-			d.state = trailerStart
-		}
+		d.startData()
 	case chunkDataCR:
 		if c != '\r' {
 			return errChunkData
@@ -212,6 +217,26 @@ func (d *chunkDecoder) step(c byte) error {
 		return ErrBodyTooLarge
 	}
 	return nil
+}
+
+// countChunk counts a size line's chunk, once its digits are read, against MaxChunks; the
+// last chunk (size 0) is not counted.
+func (d *chunkDecoder) countChunk() error {
+	if d.size > 0 {
+		if d.chunks--; d.chunks < 0 {
+			return errTooManyChunks
+		}
+	}
+	return nil
+}
+
+// startData moves past a size line: to the chunk's data, or after the last chunk to the
+// trailer section.
+func (d *chunkDecoder) startData() {
+	d.state = chunkData
+	if d.size == 0 {
+		d.state = trailerStart
+	}
 }
 
 // untilCR takes a byte of a line that ends in CRLF and holds no other control byte (bad is
