@@ -49,25 +49,28 @@ func (t *Tier) mountAPI() error {
 		{"POST", "/api/send", t.apiSend},
 		{"POST", "/api/broadcast", t.apiBroadcast},
 	}
+	api := t.srv.Group("", t.apiGuard)
 	for _, r := range routes {
-		if err := t.srv.HandleFunc(r.method, r.pattern, t.guard(r.fn)); err != nil {
+		if err := api.HandleFunc(r.method, r.pattern, r.fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// guard checks the API key (or, with none configured, that the caller is on
-// loopback) before fn runs.
-func (t *Tier) guard(fn server.HandlerFunc) server.HandlerFunc {
-	return func(w *server.ResponseWriter, r *server.Request) {
-		if !t.apiAllowed(r) {
-			t.apiRejected.Add(1)
-			writeJSONError(w, 401, "invalid API key")
-			return
-		}
-		fn(w, r)
+// errAPIKey answers a request apiGuard refuses.
+var errAPIKey = &server.HTTPError{Status: 401, Message: `{"error":"invalid API key"}`}
+
+// apiGuard checks the API key (or, with none configured, that the caller is on
+// loopback). As a group guard it runs on the head of a request sent with
+// "Expect: 100-continue" too, so a client without the key is refused before
+// it uploads its body.
+func (t *Tier) apiGuard(r *server.Request) error {
+	if !t.apiAllowed(r) {
+		t.apiRejected.Add(1)
+		return errAPIKey
 	}
+	return nil
 }
 
 func (t *Tier) apiAllowed(r *server.Request) bool {

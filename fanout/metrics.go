@@ -54,7 +54,7 @@ func (t *Tier) mountMetrics() error {
 	}
 	// Guarded as /api/* is: the figures (connections, users, publication
 	// rates) tell an outsider about the service and its load.
-	return t.srv.HandleFunc("GET", "/metrics", t.guard(func(w *server.ResponseWriter, _ *server.Request) {
+	return t.srv.Group("", t.apiGuard).HandleFunc("GET", "/metrics", func(w *server.ResponseWriter, _ *server.Request) {
 		var b bytes.Buffer
 		if err := reg.WriteText(&b); err != nil {
 			writeJSONError(w, 500, "metrics: "+err.Error())
@@ -62,5 +62,5 @@ func (t *Tier) mountMetrics() error {
 		}
 		w.SetHeader("Content-Type", reg.ContentType())
 		_, _ = w.Write(b.Bytes())
-	}))
+	})
 }

@@ -126,18 +126,13 @@ func (l *loop) serveHTTP(c *conn) gnet.Action {
 			c.deadline = s.after(s.opts.IdleTimeout)
 			break
 		}
-		req := &l.req
-		n, err := http1.Parse(buf, req, &s.limits)
+		req, n, err := l.parseRequest(c, buf) // see body.go
 		if errors.Is(err, http1.ErrNeedMore) {
 			if c.flags&flagHeadPending == 0 {
 				c.flags |= flagHeadPending
 				c.deadline = s.after(s.opts.HeaderTimeout)
 			}
-			if req.HeadLen > 0 && req.Expect100 && c.flags&flagSent100 == 0 {
-				c.flags |= flagSent100
-				c.deadline = s.after(s.opts.IdleTimeout)
-				l.wbuf = append(l.wbuf, "HTTP/1.1 100 Continue\r\n\r\n"...)
-			}
+			end = l.expectContinue(c, req) != gnet.None
 			break
 		}
 		if err != nil {

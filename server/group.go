@@ -32,16 +32,20 @@ func (g *Group) Group(prefix string, guards ...Guard) *Group {
 	return &Group{s: g.s, prefix: g.prefix + strings.TrimSuffix(prefix, "/"), guards: append(append([]Guard(nil), g.guards...), guards...)}
 }
 
-// HandleFunc registers a plain HTTP handler behind the group's guards.
+// HandleFunc registers a plain HTTP handler behind the group's guards. For a request with
+// "Expect: 100-continue" they run on the head as well, before "100 Continue" is sent, so a
+// refused client is answered before it uploads its body; they must therefore not depend on
+// the body, and may run twice for one request.
 func (g *Group) HandleFunc(method, pattern string, fn HandlerFunc) error {
 	guards := g.guards
-	return g.s.HandleFunc(method, g.prefix+pattern, func(w *ResponseWriter, r *Request) {
-		if err := runGuards(guards, nil, r); err != nil {
-			writeRefusal(w, err)
-			return
-		}
-		fn(w, r)
-	})
+	return g.s.handle(&route{method: method, pattern: g.prefix + pattern, kind: kindHTTP, guards: guards,
+		handler: func(w *ResponseWriter, r *Request) {
+			if err := runGuards(guards, nil, r); err != nil {
+				writeRefusal(w, err)
+				return
+			}
+			fn(w, r)
+		}})
 }
 
 // WebSocket registers a WebSocket route behind the group's guards.

@@ -39,6 +39,7 @@ type loop struct {
 	pacer     gnet.Runnable
 
 	firstSSE firstSSE          // the stream that last subscribed to its first channel (see ssepos.go)
+	bodies   bodies            // request bodies under way (see body.go)
 	readers  []*wsframe.Reader // idle frame readers, lent to sockets while they read
 
 	// per-flush state: connections with bytes queued, and the iovec slices
@@ -243,6 +244,7 @@ func (l *loop) closed(c *conn, err error) {
 		delete(l.replays, c)
 		c.flags &^= flagReplaying
 	}
+	l.dropBody(c)
 	if q := c.sendq(); q != nil {
 		l.setBacklog(q, 0) // what gnet still held is discarded with the connection
 	}

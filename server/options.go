@@ -54,13 +54,15 @@ type Options struct {
 	// Default 10s.
 	ShutdownTimeout time.Duration
 
-	// MaxRequestLine, MaxHeaderBytes, MaxHeaders and MaxBodyBytes bound what a
-	// client may send before a response (414, 431, 431, 413). Defaults: 8 KiB,
-	// 16 KiB, 64 headers, 1 MiB.
+	// MaxRequestLine, MaxHeaderBytes, MaxHeaders, MaxBodyBytes and MaxChunks
+	// bound what a client may send before a response (414, 431, 431, 413, 413).
+	// Defaults: 8 KiB, 16 KiB, 64 headers, 1 MiB, 65536 chunks. A chunked
+	// body's framing counts against MaxBodyBytes (see http1.Limits).
 	MaxRequestLine int
 	MaxHeaderBytes int
 	MaxHeaders     int
 	MaxBodyBytes   int64
+	MaxChunks      int
 
 	// SocketSendBuffer sets SO_SNDBUF on accepted sockets, bounding what a
 	// client that stops reading can hold in the kernel. 0 keeps the kernel's

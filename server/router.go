@@ -34,6 +34,7 @@ type route struct {
 	segs     []segment
 	kind     routeKind
 	handler  HandlerFunc
+	guards   []Guard // a Group's guards, run on the head too (see expectContinue)
 	ws       *wsRoute
 	sse      *sseRoute
 	nparams  int

@@ -66,6 +66,7 @@ func New(o Options) (*Server, error) {
 			MaxHeaderBytes: o.MaxHeaderBytes,
 			MaxHeaders:     o.MaxHeaders,
 			MaxBodyBytes:   o.MaxBodyBytes,
+			MaxChunks:      o.MaxChunks,
 		},
 		booted:   make(chan struct{}),
 		portHold: -1,
@@ -92,10 +93,15 @@ func New(o Options) (*Server, error) {
 // are "/"-separated: literals, ":name" for one segment, and a final "*name"
 // for the rest of the path. A GET route also answers HEAD.
 func (s *Server) HandleFunc(method, pattern string, fn HandlerFunc) error {
+	return s.handle(&route{method: method, pattern: pattern, kind: kindHTTP, handler: fn})
+}
+
+// handle registers a plain HTTP route.
+func (s *Server) handle(r *route) error {
 	if s.running.Load() {
 		return ErrRunning
 	}
-	return s.router.add(&route{method: method, pattern: pattern, kind: kindHTTP, handler: fn})
+	return s.router.add(r)
 }
 
 // Addr returns the address the server listens on once Run has started, or

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -78,4 +79,38 @@ func BenchmarkParse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkChunked parses a POST whose 4 KiB body comes in 256 chunks of 16 bytes: at once
+// with Parse, and with a Pending fed 64-byte pieces as they would arrive.
+func BenchmarkChunked(b *testing.B) {
+	head := "POST /api/publish HTTP/1.1\r\nHost: rtd.example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+	body := strings.Repeat("10\r\n0123456789abcdef\r\n", 256) + "0\r\n\r\n"
+	data := []byte(head + body)
+	b.Run("parse", func(b *testing.B) {
+		var r Request
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if n, err := Parse(data, &r, nil); err != nil || n != len(data) {
+				b.Fatalf("Parse = %d, %v", n, err)
+			}
+		}
+	})
+	b.Run("pending", func(b *testing.B) {
+		var p Pending
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			n, _ := p.Start(data, nil)
+			in := data[n:]
+			for len(in) > 0 {
+				k, err := p.Feed(in[:min(64, len(in))])
+				if err != nil && err != ErrNeedMore {
+					b.Fatal(err)
+				}
+				in = in[k:]
+			}
+		}
+	})
 }

@@ -23,6 +23,20 @@
 // The Request's byte slices alias buf, so nothing is copied and, after warm-up, nothing is
 // allocated; they are valid only until buf is reused. Parse never writes to buf.
 //
+// A body may arrive in many small pieces, and parsing the request again on each (decoding a
+// chunked body from its start), with the raw body kept buffered, would cost time quadratic
+// in its size. Once Parse reports a complete head with ErrNeedMore, a Pending takes over:
+// Start copies the head, Feed takes each new piece once and says how many bytes it used, and
+// the caller drops them from its input:
+//
+//	if err == http1.ErrNeedMore && req.HeadLen > 0 {
+//		n, _ := p.Start(buf, &limits) // drop n bytes; then, as bytes arrive:
+//		n, err = p.Feed(buf)          // drop n; when err == nil serve p.Request()
+//	}
+//
+// A chunked body's framing counts against Limits.MaxBodyBytes along with its data, and its
+// chunks against Limits.MaxChunks, so tiny chunks cannot make a body cost more than its limit.
+//
 // Parse follows RFC 9112 strictly where leniency has enabled request smuggling: lines end in
 // CRLF only (a bare LF or CR is a 400), obs-fold and whitespace before a colon are 400s, a
 // request with both Content-Length and Transfer-Encoding or with two Content-Length lines is a

@@ -42,7 +42,8 @@ var (
 	// ErrHeadersTooLarge is a head over Limits.MaxHeaderBytes or Limits.MaxHeaders, or chunk
 	// extensions and trailers over what is left of it (431).
 	ErrHeadersTooLarge = &Error{Status: 431, Reason: "request header fields too large"}
-	// ErrBodyTooLarge is a body over Limits.MaxBodyBytes (413).
+	// ErrBodyTooLarge is a body over Limits.MaxBodyBytes, or a chunked body of more than
+	// Limits.MaxChunks chunks (413).
 	ErrBodyTooLarge = &Error{Status: 413, Reason: "request body too large"}
 	// ErrUnsupportedTransferCoding is a Transfer-Encoding other than exactly "chunked" (501).
 	ErrUnsupportedTransferCoding = &Error{Status: 501, Reason: "unsupported transfer coding"}
@@ -68,6 +69,9 @@ var (
 	errChunkSize        = malformed("invalid chunk size line")
 	errChunkData        = malformed("chunk data not followed by CRLF")
 )
+
+// errTooManyChunks is a chunked body over Limits.MaxChunks.
+var errTooManyChunks = &Error{Status: 413, Reason: "too many chunks in request body", kind: ErrBodyTooLarge}
 
 // errDuplicateLength is a second Content-Length line, even with an equal value.
 var errDuplicateLength = &Error{Status: 400, Reason: "repeated Content-Length", kind: ErrAmbiguousLength}

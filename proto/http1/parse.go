@@ -10,7 +10,9 @@ import (
 //
 // Parse is stateless: when buf holds only a prefix of a request it returns ErrNeedMore, and
 // the caller calls it again from the start once more bytes have arrived, wherever the input
-// was split. Parse never modifies buf. Every other error is an *Error carrying the status to
+// was split. That costs a re-parse per arrival, which for a body sent in many pieces adds up
+// to time quadratic in its size: once the head is complete, hand the body to a Pending
+// instead. Parse never modifies buf. Every other error is an *Error carrying the status to
 // answer with before closing the connection; limits are enforced as soon as the bytes seen
 // exceed them, not when the client finishes sending. After ErrNeedMore r holds the parsed head
 // once r.HeadLen is non-zero; after any other error r's contents are unspecified.
@@ -21,7 +23,37 @@ import (
 func Parse(buf []byte, r *Request, lim *Limits) (n int, err error) {
 	r.Reset()
 	l := lim.withDefaults()
+	pos, err := r.parseHead(buf, &l)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case r.Chunked:
+		var d chunkDecoder
+		d.init(r, &l)
+		body, n, err := d.decode(r.chunked, buf[pos:])
+		r.chunked = body // keep the grown buffer even if this parse ends in ErrNeedMore
+		if err != nil {
+			return 0, err
+		}
+		r.setChunkedBody()
+		return pos + n, nil
+	case r.ContentLength > l.MaxBodyBytes:
+		return 0, ErrBodyTooLarge
+	case r.ContentLength >= 0:
+		if int64(len(buf)-pos) < r.ContentLength {
+			return 0, ErrNeedMore
+		}
+		end := pos + int(r.ContentLength)
+		r.Body = buf[pos:end:end]
+		return end, nil
+	}
+	return pos, nil
+}
 
+// parseHead parses the head at the start of buf into r, which must be reset, and returns its
+// length (r.HeadLen).
+func (r *Request) parseHead(buf []byte, l *Limits) (int, error) {
 	start := 0
 	for start+1 < len(buf) && buf[start] == '\r' && buf[start+1] == '\n' {
 		start += 2
@@ -61,20 +93,6 @@ func Parse(buf []byte, r *Request, lim *Limits) (n int, err error) {
 	r.HeadLen = pos
 	if err := h.finish(r); err != nil {
 		return 0, err
-	}
-
-	switch {
-	case r.Chunked:
-		return r.parseChunked(buf, pos, &l)
-	case r.ContentLength > l.MaxBodyBytes:
-		return 0, ErrBodyTooLarge
-	case r.ContentLength >= 0:
-		if int64(len(buf)-pos) < r.ContentLength {
-			return 0, ErrNeedMore
-		}
-		end := pos + int(r.ContentLength)
-		r.Body = buf[pos:end:end]
-		return end, nil
 	}
 	return pos, nil
 }

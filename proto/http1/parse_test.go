@@ -12,6 +12,9 @@ import (
 // small limits keep the limit cases short.
 var smallLimits = &Limits{MaxRequestLine: 64, MaxHeaderBytes: 256, MaxHeaders: 4, MaxBodyBytes: 32}
 
+// headerLimits bounds the head alone, for the extension and trailer allowance it leaves.
+var headerLimits = &Limits{MaxHeaderBytes: 256}
+
 type parseCase struct {
 	name   string
 	in     string
@@ -163,10 +166,18 @@ var parseCases = []parseCase{
 	{name: "chunk size too many digits", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n", status: 400},
 	{name: "chunk size 16 digits", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0000000000000001\r\nx\r\n0\r\n\r\n", want: map[string]string{"body": "x"}},
 	{name: "chunked body too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n11\r\n", lim: smallLimits, status: 413},
-	{name: "chunked body at limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n", lim: smallLimits,
-		want: map[string]string{"body": "0123456789abcdef0123456789abcdef"}},
-	{name: "chunk extension too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;" + strings.Repeat("e", 200), lim: smallLimits, status: 431},
-	{name: "trailers too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " + strings.Repeat("t", 200), lim: smallLimits, status: 431},
+	// Framing counts against MaxBodyBytes: 2+2+21+2 bytes of chunk and 5 of last chunk make 32.
+	{name: "chunked body at limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n15\r\n0123456789abcdef01234\r\n0\r\n\r\n", lim: smallLimits,
+		want: map[string]string{"body": "0123456789abcdef01234"}},
+	{name: "chunked body framing over limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n16\r\n0123456789abcdef012345\r\n0\r\n\r\n", lim: smallLimits, status: 413, is: ErrBodyTooLarge},
+	{name: "one-byte chunks framing over limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\nx\r\n", 6), lim: smallLimits, status: 413, is: ErrBodyTooLarge},
+	{name: "chunks at limit", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1;x\r\nb\r\n0\r\n\r\n", lim: &Limits{MaxChunks: 2},
+		want: map[string]string{"body": "ab"}},
+	{name: "too many chunks", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n1\r\n", lim: &Limits{MaxChunks: 2}, status: 413, is: errTooManyChunks},
+	{name: "trailer bytes count against the body", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: " + strings.Repeat("t", 40) + "\r\n\r\n", lim: &Limits{MaxBodyBytes: 40}, status: 413},
+	{name: "extension bytes count against the body", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;" + strings.Repeat("e", 40) + "\r\nx\r\n0\r\n\r\n", lim: &Limits{MaxBodyBytes: 40}, status: 413},
+	{name: "chunk extension too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;" + strings.Repeat("e", 200), lim: headerLimits, status: 431},
+	{name: "trailers too large", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: " + strings.Repeat("t", 200), lim: headerLimits, status: 431},
 	{name: "too many trailers", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", lim: smallLimits, status: 431},
 	{name: "trailer obs-fold", in: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\n 2\r\n\r\n", status: 400},
 }

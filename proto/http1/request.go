@@ -14,9 +14,14 @@ type Limits struct {
 	MaxHeaderBytes int
 	// MaxHeaders bounds the number of field lines, trailers included. Default 64; over it 431.
 	MaxHeaders int
-	// MaxBodyBytes bounds the body (de-chunked). Default 1 MiB; over it Parse answers 413
-	// from Content-Length or the chunk size line, before the body itself arrives.
+	// MaxBodyBytes bounds the body. A chunked body's framing (size lines, extensions, CRLFs,
+	// trailers) counts too, so what a client sends for a body never exceeds it, however small
+	// its chunks. Default 1 MiB; over it Parse answers 413 from Content-Length or the chunk
+	// size line, before the body itself arrives.
 	MaxBodyBytes int64
+	// MaxChunks bounds the data chunks of a chunked body. Default 65536 (16-byte chunks on
+	// average for a 1 MiB body); over it Parse answers 413.
+	MaxChunks int
 }
 
 const (
@@ -24,6 +29,7 @@ const (
 	defaultMaxHeaderBytes = 16 << 10
 	defaultMaxHeaders     = 64
 	defaultMaxBodyBytes   = 1 << 20
+	defaultMaxChunks      = 1 << 16
 	// maxHeadLimit keeps every head offset within the uint32 spans of field.
 	maxHeadLimit = math.MaxUint32 >> 1
 )
@@ -47,6 +53,9 @@ func (l *Limits) withDefaults() Limits {
 	}
 	if v.MaxBodyBytes <= 0 {
 		v.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if v.MaxChunks <= 0 {
+		v.MaxChunks = defaultMaxChunks
 	}
 	return v
 }
@@ -82,7 +91,7 @@ type Request struct {
 
 	head    []byte  // the bytes fields index into
 	fields  []field // header fields in arrival order
-	chunked []byte  // scratch for de-chunked bodies, kept across requests
+	chunked []byte  // scratch for de-chunked bodies (and a Pending's copied ones), kept across requests
 }
 
 // field locates one header field line inside Request.head. uint32 spans keep the table small
