@@ -277,6 +277,7 @@ func (l *loop) closeAfterWrites(c *conn) {
 	}
 	c.state = stateClosing
 	c.flags |= flagCloseAfterFlush | flagCloseQueued
+	l.endReplays(c) // nothing more is written: pace must watch the close, not the replay
 	c.deadline = l.s.now() + int64(l.s.opts.WriteTimeout)
 	if c.dirty == 0 {
 		l.closeWhenDrained(c)
