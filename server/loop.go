@@ -54,10 +54,11 @@ type loop struct {
 	// connections whose outbound bytes the loop watches drain (see
 	// outbound.go): replays written as the socket takes them, closes that
 	// wait for the last byte. pacing tells the ticker to look often.
-	waiting   []watched
-	waitSpare []watched
-	pacing    atomic.Bool
-	replays   map[*conn][]*replay // recoveries in progress, by connection
+	waiting     []watched
+	waitSpare   []watched
+	pacing      atomic.Bool         // waiting is not empty
+	paceStalled atomic.Bool         // none of waiting drained at the last look
+	replays     map[*conn][]*replay // recoveries in progress, by connection
 
 	// queued is the sum of the backlogs of the loop's connections (gnet's
 	// outbound buffers as of each one's last flush or tick). Written only

@@ -121,8 +121,13 @@ func (l *loop) flush() {
 		d := l.dirty[i]
 		c, out := d.c, d.out
 		c.dirty = 0
-		if c.state != stateClosed && len(out) > 0 {
-			_, _ = c.gc.Writev(out)
+		// gnet hands the slices to one writev(2), which refuses more than
+		// IOV_MAX of them (EINVAL, and gnet then closes the connection):
+		// a burst of small messages goes in pieces.
+		for rest := out; c.state != stateClosed && len(rest) > 0; {
+			n := min(len(rest), maxIOV)
+			_, _ = c.gc.Writev(rest[:n])
+			rest = rest[n:]
 		}
 		if q := c.sendq(); q != nil {
 			// Publish the backlog before releasing the admitted bytes,
@@ -163,6 +168,9 @@ func (l *loop) flush() {
 
 // maxArena caps the arena kept between flushes.
 const maxArena = 64 << 10
+
+// maxIOV is IOV_MAX on Linux and the BSDs: the most slices one writev takes.
+const maxIOV = 1024
 
 // queueClose builds a close frame in the arena and queues it on c, the last
 // thing c will carry.
@@ -329,6 +337,7 @@ func (l *loop) watch(c *conn) {
 	c.flags |= flagWatched
 	l.waiting = append(l.waiting, watched{c: c, last: l.backlogOf(c), progress: l.s.now()})
 	l.pacing.Store(true)
+	l.paceStalled.Store(false)
 }
 
 // pace runs on the loop while connections wait for their output to drain
@@ -341,6 +350,7 @@ func (l *loop) pace() {
 	stall := int64(l.s.opts.WriteTimeout)
 	list := l.waiting
 	l.waiting, l.waitSpare = l.waitSpare[:0], nil
+	progressed := false
 	for _, w := range list {
 		c := w.c
 		c.flags &^= flagWatched
@@ -348,7 +358,7 @@ func (l *loop) pace() {
 			continue
 		}
 		if l.backlogOf(c) < w.last {
-			w.progress = now
+			w.progress, progressed = now, true
 		}
 		busy := false
 		switch {
@@ -378,11 +388,17 @@ func (l *loop) pace() {
 		l.waitSpare = list[:0]
 	}
 	l.pacing.Store(len(l.waiting) > 0)
+	l.paceStalled.Store(!progressed)
 }
 
-// pacePeriod is how often the ticker runs the pacer of a loop that has
-// connections waiting for their output to drain.
-const pacePeriod = 2 * time.Millisecond
+// pacePeriod is how often the ticker runs the pacer of a loop whose waiting
+// connections are draining; stalledPacePeriod, when none of them took
+// anything since the last look (clients that stopped reading cost little
+// while they wait for their deadline).
+const (
+	pacePeriod        = 2 * time.Millisecond
+	stalledPacePeriod = 25 * time.Millisecond
+)
 
 // replay is a recovery in progress on one connection: the publications it
 // missed on channel, written as the socket takes them, and the live ones of
@@ -393,10 +409,11 @@ type replay struct {
 	held      []*hub.Prepared
 	heldBytes int
 	started   bool // what had to go out before it (a subscribe reply) is queued
+	dropped   bool // unsubscribed: swallows the channel's publications still in flight
 }
 
 // more reports whether r has publications left to write.
-func (r *replay) more() bool { return len(r.missed) > 0 || len(r.held) > 0 }
+func (r *replay) more() bool { return !r.dropped && (len(r.missed) > 0 || len(r.held) > 0) }
 
 // take returns r's next publication.
 func (r *replay) take() *hub.Prepared {
@@ -440,6 +457,9 @@ func (l *loop) hold(c *conn, m *hub.Prepared) bool {
 		if r.channel != m.Channel {
 			continue
 		}
+		if r.dropped {
+			return true
+		}
 		r.held = append(r.held, m)
 		r.heldBytes += len(m.WS)
 		if limit, _ := c.sendLimits(); r.heldBytes > limit {
@@ -456,8 +476,15 @@ func (l *loop) hold(c *conn, m *hub.Prepared) bool {
 func (l *loop) pump(c *conn) bool {
 	rs := l.replays[c]
 	limit, _ := c.sendLimits()
-	for len(rs) > 0 && rs[0].started {
-		r := rs[0]
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		if r.dropped {
+			i++ // kept until the publications in flight for it are through
+			continue
+		}
+		if !r.started {
+			break
+		}
 		for r.more() {
 			if !c.accepting() {
 				l.endReplays(c)
@@ -469,14 +496,19 @@ func (l *loop) pump(c *conn) bool {
 			}
 			l.visit(c, r.take(), admitPaced)
 		}
-		rs[0], rs = nil, rs[1:]
+		rs = append(rs[:i], rs[i+1:]...)
 	}
+	l.setReplays(c, rs)
+	return false
+}
+
+// setReplays stores c's replays, forgetting them when there are none.
+func (l *loop) setReplays(c *conn, rs []*replay) {
 	if len(rs) == 0 {
 		l.endReplays(c)
-	} else {
-		l.replays[c] = rs
+		return
 	}
-	return false
+	l.replays[c] = rs
 }
 
 // endReplays forgets c's replays.
@@ -487,24 +519,33 @@ func (l *loop) endReplays(c *conn) {
 	}
 }
 
-// dropReplay forgets c's replay of channel (it unsubscribed).
+// dropReplay ends c's replay of channel (it unsubscribed). Publications of
+// the channel already on their way to c (in batches routed before the
+// unsubscribe) would follow the part of the replay written so far with a
+// gap, so the replay stays as a marker that swallows them until an item
+// posted now, behind those batches, removes it.
 func (l *loop) dropReplay(c *conn, channel string) {
 	if c.flags&flagReplaying == 0 {
 		return
 	}
-	rs := l.replays[c]
-	for i, r := range rs {
-		if r.channel == channel {
-			rs = append(rs[:i], rs[i+1:]...)
+	for _, r := range l.replays[c] {
+		if r.channel == channel && !r.dropped {
+			r.dropped, r.missed, r.held = true, nil, nil
+			_ = l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
+				rs := l.replays[c]
+				for i, x := range rs {
+					if x == r {
+						rs = append(rs[:i], rs[i+1:]...)
+						break
+					}
+				}
+				l.setReplays(c, rs)
+				if c.flags&flagReplaying != 0 {
+					l.resume(c)
+				}
+			}})
 			break
 		}
 	}
-	if len(rs) == 0 {
-		l.endReplays(c)
-		return
-	}
-	l.replays[c] = rs
-	if rs[0].started {
-		l.resume(c)
-	}
+	l.resume(c)
 }

@@ -396,7 +396,7 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 	if sweep {
 		s.lastSweep = now
 	}
-	pacing := false
+	pacing, draining := false, false
 	for _, l := range *s.loops.Load() {
 		// The sweep paces too; between sweeps, only loops with
 		// connections waiting for their output to drain are woken.
@@ -406,7 +406,10 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 		case l.pacing.Load():
 			_ = l.el.Execute(context.Background(), l.pacer)
 		}
-		pacing = pacing || l.pacing.Load()
+		if l.pacing.Load() {
+			pacing = true
+			draining = draining || !l.paceStalled.Load()
+		}
 	}
 	// Channels with history but no subscribers expire with their history;
 	// the hub drops them when swept.
@@ -414,8 +417,11 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 		s.lastHubSweep = now
 		s.hub.Sweep()
 	}
-	if pacing {
+	switch {
+	case draining:
 		return pacePeriod, gnet.None
+	case pacing:
+		return min(stalledPacePeriod, period), gnet.None
 	}
 	return period, gnet.None
 }
