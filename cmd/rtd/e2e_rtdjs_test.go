@@ -221,16 +221,20 @@ func runNodeTests(t *testing.T, timeout time.Duration, env []string, files ...st
 	}
 }
 
-// TestE2ERtdJS runs the rtd.js suites against one rtd serve (JWT auth, namespaces for the
-// error cases, the console on): delivery, reconnect and resume through a relay cut,
-// token refresh, one typed error per protocol code, SSE fallback through a proxy that
-// refuses /ws, GET /rtd.js, the declarations under tsc, and /console in Chromium.
+// TestE2ERtdJS runs the rtd.js suites against one rtd serve (JWT auth, an anonymous
+// "news" and namespaces for the error cases, another site's origin allowed, the console
+// on): delivery, reconnect and resume through a relay cut, token refresh, one typed error
+// per protocol code, SSE fallback through a proxy that refuses /ws, GET /rtd.js, the
+// declarations under tsc, /console in Chromium, and the README's examples as pasted.
 func TestE2ERtdJS(t *testing.T) {
 	if _, err := nodeclient.Chromium(); err != nil {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(t.TempDir(), "rtd.yaml")
-	err := os.WriteFile(conf, []byte(`namespaces:
+	err := os.WriteFile(conf, []byte(`allowed-origins: ["http://localhost:8000"]
+namespaces:
+  - pattern: "news"
+    anonymous: true
   - pattern: "nohistory:*"
     history_size: -1
   - pattern: "nopresence:*"
@@ -239,7 +243,7 @@ func TestE2ERtdJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, "--jwt-secret", testSecret, "--config", conf, "--console")
+	d := startDaemon(t, "--jwt-secret", testSecret, "--allow-anonymous", "--config", conf, "--console")
 	r := newRelay(t, d.addr)
 	env := []string{
 		"RTD_URL=" + d.url(""),
@@ -248,8 +252,8 @@ func TestE2ERtdJS(t *testing.T) {
 		"RTD_NOWS=" + refuseWS(t, d),
 		"RTD_SECRET=" + testSecret,
 	}
-	runNodeTests(t, 60*time.Second, env,
-		"client.test.mjs", "errors.test.mjs", "served.test.mjs", "console.test.mjs")
+	runNodeTests(t, 2*time.Minute, env,
+		"client.test.mjs", "errors.test.mjs", "served.test.mjs", "browser.test.mjs", "readme.test.mjs")
 }
 
 // TestE2ERtdJSCluster: a client connected through a relay to one node of three on NATS
@@ -271,7 +275,7 @@ func TestE2ERtdJSCluster(t *testing.T) {
 		"RTD_RELAY=" + r.addr(),
 		"RTD_CONTROL=" + control(t, r, nodes),
 	}
-	runNodeTests(t, 30*time.Second, env, "cluster.test.mjs")
+	runNodeTests(t, time.Minute, env, "cluster.test.mjs")
 }
 
 // get answers a GET's status and body.

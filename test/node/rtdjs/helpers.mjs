@@ -3,7 +3,11 @@
 // RTD_URL (the server), RTD_RELAY (a TCP relay to it), RTD_CONTROL (the relay's control:
 // POST /cut, /restore, /kill), RTD_NOWS (a proxy refusing /ws), RTD_SECRET (the JWT
 // secret), RTD_NODES (a cluster's nodes).
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 export { WebSocket };
@@ -74,4 +78,16 @@ export async function relayed(client, channel) {
   client.connect();
   await waitFor('subscribed', () => sub.state === 'subscribed');
   return { connecting, subscribed, data };
+}
+
+/**
+ * example returns the README's code block of lang in "Browser and Node clients" (at most
+ * 10 lines), with the server's address for localhost:8080.
+ */
+export function example(lang) {
+  const readme = fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
+  const section = readme.split('\n## Browser and Node clients\n')[1].split('\n## ')[0];
+  const block = section.split('```' + lang + '\n')[1].split('```\n')[0];
+  assert.ok(block.split('\n').length - 1 <= 10, `the ${lang} example has more than 10 lines`);
+  return block.replaceAll('localhost:8080', new URL(env('RTD_URL')).host);
 }
