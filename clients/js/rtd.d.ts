@@ -167,7 +167,11 @@ export interface Publication {
 }
 export interface SubscribedContext {
   channel: string;
-  /** With a position to resume from: whether every publication after it will be delivered. */
+  /**
+   * With a position to resume from: whether every publication after it will be delivered.
+   * Over SSE a resume is taken as recovered when the stream opens; the server's word that it
+   * was not comes as a second subscribed event with recovered false.
+   */
   recovered: boolean;
   position?: string;
   transport: Transport;
