@@ -33,6 +33,7 @@ type config struct {
 	Addr            string        `yaml:"addr"`
 	LogLevel        string        `yaml:"log-level"`
 	Echo            bool          `yaml:"echo"`
+	Console         bool          `yaml:"console"`
 	SharePort       bool          `yaml:"share-port"`
 	Loops           int           `yaml:"loops"`
 	MaxConns        int           `yaml:"max-conns"`
@@ -84,6 +85,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.Addr, "addr", ":8080", "listen address host:port")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.BoolVar(&c.Echo, "echo", false, "mount the test routes GET /echo (WebSocket) and GET /echo/sse")
+	fs.BoolVar(&c.Console, "console", false, "serve the admin console page at GET /console (it uses /ws and /api/*, so the API key guards what it can do)")
 	fs.BoolVar(&c.SharePort, "share-port", false, "let other rtd processes of this user listen on --addr too (SO_REUSEPORT; the kernel spreads connections)")
 	fs.IntVar(&c.Loops, "loops", 0, "event loops (0 = one per CPU)")
 	fs.IntVar(&c.MaxConns, "max-conns", 0, "maximum concurrent connections (0 = the open-files limit less 100)")

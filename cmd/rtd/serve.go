@@ -77,6 +77,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	if err := mountHealth(srv, brokerStatus); err != nil {
 		return err
 	}
+	if err := mountClientJS(srv, cfg.Console); err != nil {
+		return err
+	}
 	if cfg.Echo {
 		if err := mountEcho(srv); err != nil {
 			return err
