@@ -59,6 +59,7 @@ func (d *driver) recoverRun(ctx context.Context, base string) ([][]uint64, error
 		return f.caughtUp.Load()+p.Failed-before.Failed+p.Dropped-before.Dropped >= want
 	})
 	catch := time.Duration(f.lastCatch.Load() - f.recoverStart)
+	r.Server.PeakRSS = max(r.Server.ReadyRSS, serverRSS(cfg.PID))
 	r.CatchUpMS = ms(catch)
 	r.Recovered = f.caughtUp.Load()
 	r.Published, r.Expected = pub.count.Load(), pub.expected.Load()

@@ -4,7 +4,7 @@
 # peer is talked to in its own protocol (--protocol centrifuge).
 #
 #   fanout   10,000 WebSocket subscribers, 64 B, as fast as delivery keeps up
-#   paced    the same at 5 publications/s (50,000 deliveries/s): latency
+#   paced    the same at 1 publication/s (10,000 deliveries/s): latency
 #   echo     1,000 connections doing round trips (centrifuge: an RPC)
 #   connect  10,000 idle connections: memory per connection
 #   recover  10,000 subscribers disconnect, 50 publications, they resubscribe
@@ -22,7 +22,7 @@ KINDS=${KINDS:-rtd centrifuge gorilla gws nbio}
 SCENARIOS=${SCENARIOS:-fanout paced echo connect recover}
 declare -A FLAGS=(
 	[fanout]='fanout --conns 10000 --channels 1 --size 64 --duration 10s --window 16'
-	[paced]='fanout --conns 10000 --channels 1 --size 64 --duration 10s --rate 5'
+	[paced]='fanout --conns 10000 --channels 1 --size 64 --duration 10s --rate 1'
 	[echo]='echo --conns 1000 --size 64 --duration 10s'
 	[connect]='connect --conns 10000 --duration 3s'
 	[recover]='recover --conns 10000 --channels 1 --size 64 --recover-pubs 50'
