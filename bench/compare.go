@@ -32,8 +32,15 @@ func Compare(w io.Writer, files []string) error {
 		return fmt.Errorf("bench: compare: no result files")
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "result\tdelivered/s\tp50 ms\tp99 ms\tp99.9 ms\tB/conn\tconnects/s\tlost\tdup\t\n")
 	base := rs[0]
+	// recover: the catch-up time leads, and the percentiles are each
+	// subscriber's catch-up.
+	catchUp := base.Scenario == ScenarioRecover
+	if catchUp {
+		fmt.Fprint(tw, "result\tcatch-up ms\tdelivered/s\tp50 ms\tp99 ms\tp99.9 ms\tB/conn\tconnects/s\tlost\tdup\t\n")
+	} else {
+		fmt.Fprint(tw, "result\tdelivered/s\tp50 ms\tp99 ms\tp99.9 ms\tB/conn\tconnects/s\tlost\tdup\t\n")
+	}
 	ratio := func(a, b float64) string {
 		if a == 0 || b == 0 {
 			return "-"
@@ -42,10 +49,18 @@ func Compare(w io.Writer, files []string) error {
 	}
 	for i, r := range rs {
 		name := strings.TrimSuffix(filepath.Base(files[i]), ".json")
+		if catchUp {
+			fmt.Fprintf(tw, "%s\t%.1f", name, r.CatchUpMS)
+			name = ""
+		}
 		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%d\t%d\t\n", name, r.DeliveredPerSec, r.Latency.P50,
 			r.Latency.P99, r.Latency.P999, r.Server.PerConn, r.ConnectRate, r.Lost, r.Duplicated)
 		if i > 0 {
-			fmt.Fprintf(tw, "  %s ÷ this\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\n", strings.TrimSuffix(filepath.Base(files[0]), ".json"),
+			fmt.Fprintf(tw, "  %s ÷ this\t", strings.TrimSuffix(filepath.Base(files[0]), ".json"))
+			if catchUp {
+				fmt.Fprintf(tw, "%s\t", ratio(r.CatchUpMS, base.CatchUpMS))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\t\t\n",
 				ratio(base.DeliveredPerSec, r.DeliveredPerSec), ratio(r.Latency.P50, base.Latency.P50),
 				ratio(r.Latency.P99, base.Latency.P99), ratio(r.Latency.P999, base.Latency.P999),
 				ratio(r.Server.PerConn, base.Server.PerConn), ratio(base.ConnectRate, r.ConnectRate))

@@ -19,10 +19,11 @@ const (
 	ScenarioEcho    = "echo"    // WebSocket round trips on /echo
 	ScenarioSlow    = "slow"    // fanout where a fraction of subscribers never read
 	ScenarioChurn   = "churn"   // fanout while extra connections open and close at a rate
+	ScenarioRecover = "recover" // subscribers disconnect, publications are made, they resubscribe from their positions
 )
 
 // Scenarios lists the scenario names.
-var Scenarios = []string{ScenarioConnect, ScenarioFanout, ScenarioEcho, ScenarioSlow, ScenarioChurn}
+var Scenarios = []string{ScenarioConnect, ScenarioFanout, ScenarioEcho, ScenarioSlow, ScenarioChurn, ScenarioRecover}
 
 // Config describes one benchmark run. The zero value of every field but
 // Scenario and URLs means its default (see Run).
@@ -57,9 +58,16 @@ type Config struct {
 	// kernel's port search slows down badly near the 28k ports a source/
 	// destination pair has).
 	ConnsPerSrc int `json:"conns_per_src"`
-	// Transport is "ws", "sse" or "both" (alternating). Default ws; echo is
-	// always ws.
+	// Transport is "ws", "sse" or "both" (alternating). Default ws; echo and
+	// recover are always ws.
 	Transport string `json:"transport"`
+	// Protocol is what the client speaks: "rtd" (rtd's JSON channel protocol,
+	// the default) or "centrifuge" (Centrifuge's JSON protocol, see
+	// ProtocolCentrifuge).
+	Protocol string `json:"protocol"`
+	// RecoverPubs is how many publications the recover scenario makes on each
+	// channel while the subscribers are away. Default 50.
+	RecoverPubs int `json:"recover_pubs,omitempty"`
 	// PID is the server's process ID: its memory is read from /proc/PID/status.
 	PID int `json:"pid,omitempty"`
 	// Publishers is the number of concurrent publishers; each publishes to every
@@ -117,10 +125,14 @@ func (c Config) withDefaults() Config {
 	def(&c.Publishers, 1)
 	def(&c.Batch, 100)
 	def(&c.Window, 8)
+	def(&c.RecoverPubs, 50)
+	if c.Protocol == "" {
+		c.Protocol = ProtocolRTD
+	}
 	if c.Duration <= 0 {
 		c.Duration = 10 * time.Second
 	}
-	if c.Transport == "" || c.Scenario == ScenarioEcho {
+	if c.Transport == "" || c.Scenario == ScenarioEcho || c.Scenario == ScenarioRecover {
 		c.Transport = "ws"
 	}
 	if c.SlowFraction <= 0 {
@@ -150,8 +162,17 @@ func (c Config) withDefaults() Config {
 func (c *Config) validate() error {
 	switch c.Scenario {
 	case ScenarioConnect, ScenarioFanout, ScenarioEcho, ScenarioSlow, ScenarioChurn:
+	case ScenarioRecover:
+		if c.Procs > 1 {
+			return fmt.Errorf("bench: recover runs in one process (--procs 1)")
+		}
 	default:
 		return fmt.Errorf("%w %q (want one of %s)", ErrUnknownScenario, c.Scenario, strings.Join(Scenarios, ", "))
+	}
+	switch c.Protocol {
+	case ProtocolRTD, ProtocolCentrifuge:
+	default:
+		return fmt.Errorf("bench: --protocol %q: want %s", c.Protocol, strings.Join(Protocols, " or "))
 	}
 	switch c.Transport {
 	case "ws", "sse", "both":
@@ -173,6 +194,9 @@ func (c *Config) validate() error {
 func (c *Config) fanout() bool {
 	return c.Scenario == ScenarioFanout || c.Scenario == ScenarioSlow || c.Scenario == ScenarioChurn
 }
+
+// subscribes reports whether the WebSocket connections subscribe to a channel.
+func (c *Config) subscribes() bool { return c.fanout() || c.Scenario == ScenarioRecover }
 
 // transportOf returns the transport of connection i.
 func (c *Config) transportOf(i int) transport {

@@ -15,6 +15,17 @@
 //   - slow: fanout where a share of the subscribers never read; the healthy
 //     subscribers' latency and the server's memory over time.
 //   - churn: fanout while connections open and close at a rate.
+//   - recover: N subscribers disconnect, K publications are made on each
+//     channel, they reconnect and resubscribe from their positions; the time
+//     until every subscriber has caught up, and each one's own catch-up time.
+//
+// # Protocols
+//
+// The client speaks rtd's JSON channel protocol (which the gorilla, gws and
+// nbio peers speak too) or, with --protocol centrifuge, Centrifuge's JSON
+// protocol (ProtocolCentrifuge), so that a server built on
+// github.com/centrifugal/centrifuge (the centrifuge peer, or Centrifugo) is
+// measured with the same accounting.
 //
 // # How it measures
 //

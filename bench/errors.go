@@ -21,6 +21,10 @@ var (
 	ErrClosedByServer = errors.New("bench: connection closed by server")
 	// ErrNotReady: connections failed to open or subscribe within the timeout.
 	ErrNotReady = errors.New("bench: connections not ready in time")
+	// ErrRefused: the server answered a command with an error.
+	ErrRefused = errors.New("bench: command refused")
+	// ErrNotRecovered: a resubscribe did not recover what was missed.
+	ErrNotRecovered = errors.New("bench: resubscribe did not recover")
 	// ErrChild: a --procs child process failed.
 	ErrChild = errors.New("bench: child process failed")
 )

@@ -104,6 +104,13 @@ type member struct {
 	ready bool
 	done  bool // released its dial slot
 	seq   seqTracker
+
+	phase      uint8    // Centrifuge: phaseConnect, phaseSubscribe
+	nextID     uint32   // Centrifuge: RPCs sent
+	pos        position // recover: the last publication seen
+	recovering bool     // recover: redialled, resubscribes from pos
+	caught     bool     // recover: has seen every publication missed
+	redial     int64    // recover: mono() at the redial
 }
 
 // recorder is one loop's latency and handshake histograms.
@@ -128,6 +135,11 @@ type fleet struct {
 	stopped chan struct{}
 	churnWG sync.WaitGroup
 
+	// recover: the seq of the last publication on each channel, which a
+	// resubscribing member has caught up with when it has seen it.
+	recoverTarget                          []uint64
+	recoverStart                           int64 // mono() at the first redial
+	caughtUp, lastCatch, resubscribed      atomic.Int64
 	opened, ready, failed, dropped         atomic.Int64
 	delivered, sent, stray, dup, lostSoFar atomic.Int64
 	churnOpen, churnFail, churnMsgs        atomic.Int64
@@ -150,7 +162,7 @@ func newFleet(cfg Config) (*fleet, error) {
 	}
 	f := &fleet{cfg: cfg, servers: servers, sseTgt: map[int][]*target{}, slots: make(chan struct{}, maxHandshakesInFlight), stopped: make(chan struct{})}
 	wsPath := "/ws"
-	if cfg.Scenario == ScenarioEcho {
+	if cfg.Scenario == ScenarioEcho && cfg.Protocol != ProtocolCentrifuge {
 		wsPath = "/echo"
 	}
 	for i := range servers {
@@ -193,6 +205,9 @@ func (f *fleet) targetOf(i, ch int) *target {
 		if f.cfg.Scenario == ScenarioConnect {
 			path = "/sse?channel=bench.idle"
 		}
+		if f.cfg.Protocol == ProtocolCentrifuge {
+			path += cfSSEQuery
+		}
 		for j := range f.servers {
 			srv := &f.servers[j]
 			tg = append(tg, &target{addr: srv.addr, host: srv.host, path: path, transport: transportSSE})
@@ -215,26 +230,30 @@ func (f *fleet) open() {
 		}
 		f.members[k] = &member{f: f, rec: f.recs[k%len(f.loops)], kind: kind, ch: i % cfg.Channels}
 	}
-	go func() {
-		var pace time.Duration
-		if cfg.Scenario == ScenarioConnect && cfg.Rate > 0 {
-			pace = time.Duration(float64(time.Second) * float64(cfg.Procs) / cfg.Rate)
-		}
-		begin := time.Now()
-		for k, m := range f.members {
-			if pace > 0 {
-				if d := time.Until(begin.Add(time.Duration(k) * pace)); d > 0 {
-					time.Sleep(d) // pacing the connect rate, not synchronisation
-				}
+	var pace time.Duration
+	if cfg.Scenario == ScenarioConnect && cfg.Rate > 0 {
+		pace = time.Duration(float64(time.Second) * float64(cfg.Procs) / cfg.Rate)
+	}
+	go f.dialAll(pace)
+}
+
+// dialAll dials every member, pace apart, at most maxHandshakesInFlight at
+// a time.
+func (f *fleet) dialAll(pace time.Duration) {
+	begin := time.Now()
+	for k, m := range f.members {
+		if pace > 0 {
+			if d := time.Until(begin.Add(time.Duration(k) * pace)); d > 0 {
+				time.Sleep(d) // pacing the connect rate, not synchronisation
 			}
-			select {
-			case f.slots <- struct{}{}:
-			case <-f.stopped:
-				return
-			}
-			f.dial(cfg.FirstConn+k, m, k)
 		}
-	}()
+		select {
+		case f.slots <- struct{}{}:
+		case <-f.stopped:
+			return
+		}
+		f.dial(f.cfg.FirstConn+k, m, k)
+	}
 }
 
 func (f *fleet) dial(i int, m *member, k int) {
@@ -322,19 +341,32 @@ func (f *fleet) churn() {
 func (m *member) opened(c *conn) {
 	f := m.f
 	m.c = c
-	if m.kind != memberChurn {
+	if m.kind != memberChurn && !m.recovering {
 		f.opened.Add(1)
 		m.rec.mu.Lock()
 		m.rec.handshake.Record(time.Duration(mono() - c.started))
 		m.rec.mu.Unlock()
 	}
-	if f.cfg.fanout() && c.target.transport == transportWS {
-		var b []byte
-		b = append(b, `{"id":1,"op":"subscribe","channel":"`...)
-		b = append(b, channelName(m.ch)...)
-		b = append(b, `"}`...)
-		c.sendText(b)
-		return
+	switch {
+	case f.cfg.Protocol == ProtocolCentrifuge:
+		m.phase = phaseConnect
+		if c.target.transport == transportWS {
+			c.sendText([]byte(cfConnectCommand))
+		}
+	case f.cfg.subscribes() && c.target.transport == transportWS:
+		l := c.loop
+		l.cmd = appendSubscribe(l.cmd[:0], ProtocolRTD, channelName(m.ch), m.pos)
+		c.sendText(l.cmd)
+	default:
+		m.becomeReady()
+	}
+}
+
+// subscribed: the subscribe command succeeded, with or without recovering
+// what the member missed.
+func (m *member) subscribed(recovered bool) {
+	if m.recovering && !recovered {
+		m.f.noteError(ErrNotRecovered)
 	}
 	m.becomeReady()
 }
@@ -351,6 +383,10 @@ func (m *member) becomeReady() {
 		return
 	case memberSlow:
 		m.c.pause()
+	}
+	if m.recovering {
+		f.resubscribed.Add(1)
+		return
 	}
 	f.ready.Add(1)
 	if f.cfg.Scenario == ScenarioEcho && f.running.Load() {
@@ -370,8 +406,15 @@ func (m *member) release() {
 
 func (m *member) sendEcho() {
 	f := m.f
-	binary.LittleEndian.PutUint64(f.payloadFor(m.c.loop), uint64(mono()))
-	m.c.sendBinary(m.c.loop.echo)
+	l := m.c.loop
+	if f.cfg.Protocol == ProtocolCentrifuge {
+		l.cmd = appendRPCEcho(l.cmd[:0], cfFirstRPCID+m.nextID, mono(), f.cfg.Size)
+		m.nextID++
+		m.c.sendText(l.cmd)
+	} else {
+		binary.LittleEndian.PutUint64(f.payloadFor(l), uint64(mono()))
+		m.c.sendBinary(l.echo)
+	}
 	f.sent.Add(1)
 }
 
@@ -386,13 +429,22 @@ func (f *fleet) payloadFor(l *loop) []byte {
 
 func (m *member) message(c *conn, p []byte) {
 	f := m.f
+	if f.cfg.Protocol == ProtocolCentrifuge {
+		m.cfMessage(c, p)
+		return
+	}
 	if !m.ready {
 		// The reply to the subscribe command.
-		if jsonHasOK(p) {
-			m.becomeReady()
+		if !jsonHasOK(p) {
+			c.close(fmt.Errorf("%w: subscribe: %.200s", ErrRefused, p))
 			return
 		}
-		c.close(fmt.Errorf("bench: subscribe refused: %.200s", p))
+		if v, ok := jsonMember(p, "position"); ok && f.cfg.Scenario == ScenarioRecover {
+			s, _ := jsonPlainString(v)
+			m.pos, _ = parseRTDPosition(s)
+		}
+		v, _ := jsonMember(p, "recovered")
+		m.subscribed(string(v) == "true")
 		return
 	}
 	switch f.cfg.Scenario {
@@ -401,43 +453,64 @@ func (m *member) message(c *conn, p []byte) {
 			f.stray.Add(1)
 			return
 		}
-		rtt := time.Duration(mono() - int64(binary.LittleEndian.Uint64(p)))
-		m.rec.mu.Lock()
-		m.rec.latency.Record(rtt)
-		m.rec.mu.Unlock()
-		f.delivered.Add(1)
-		if f.running.Load() {
-			m.sendEcho()
-		}
+		m.echoed(int64(binary.LittleEndian.Uint64(p)))
 	case ScenarioConnect:
 		// Idle connections: whatever the server sends (heartbeats) is ignored.
 	default:
-		s, ok := parseStamp(p)
-		if !ok {
-			f.stray.Add(1) // e.g. a pong or a heartbeat: not a publication
-			return
+		if f.cfg.Scenario == ScenarioRecover {
+			if off, ok := jsonUint(p, `"offset"`); ok {
+				m.pos.offset = off
+			}
 		}
-		if m.kind == memberChurn {
-			f.churnMsgs.Add(1)
-			return
-		}
-		if s.ch != m.ch {
-			f.stray.Add(1)
-			return
-		}
+		m.publication(p)
+	}
+}
+
+// echoed: the echo of a message sent at sentAt (mono) came back.
+func (m *member) echoed(sentAt int64) {
+	f := m.f
+	m.rec.mu.Lock()
+	m.rec.latency.Record(time.Duration(mono() - sentAt))
+	m.rec.mu.Unlock()
+	f.delivered.Add(1)
+	if f.running.Load() {
+		m.sendEcho()
+	}
+}
+
+// publication handles a publication received; p holds its stamp.
+func (m *member) publication(p []byte) {
+	f := m.f
+	s, ok := parseStamp(p)
+	if !ok {
+		f.stray.Add(1) // e.g. a pong or a heartbeat: not a publication
+		return
+	}
+	if m.kind == memberChurn {
+		f.churnMsgs.Add(1)
+		return
+	}
+	if s.ch != m.ch {
+		f.stray.Add(1)
+		return
+	}
+	if f.cfg.Scenario != ScenarioRecover {
 		lat := time.Duration(time.Now().UnixNano() - s.ts)
 		m.rec.mu.Lock()
 		m.rec.latency.Record(lat)
 		m.rec.mu.Unlock()
-		lost, dup := m.seq.observe(s.pub, s.seq)
-		if dup > 0 {
-			f.dup.Add(1)
-			return
-		}
-		if lost > 0 {
-			f.lostSoFar.Add(int64(lost))
-		}
-		f.delivered.Add(1)
+	}
+	lost, dup := m.seq.observe(s.pub, s.seq)
+	if dup > 0 {
+		f.dup.Add(1)
+		return
+	}
+	if lost > 0 {
+		f.lostSoFar.Add(int64(lost))
+	}
+	f.delivered.Add(1)
+	if m.recovering && !m.caught && s.pub == 0 && s.seq >= f.recoverTarget[m.ch] {
+		m.caughtUpNow()
 	}
 }
 
@@ -502,7 +575,7 @@ func (f *fleet) stop(published [][]uint64) (*partResult, error) {
 	for time.Now().Before(deadline) {
 		p := f.progress()
 		if f.cfg.Scenario == ScenarioEcho && p.Delivered >= p.Sent ||
-			f.cfg.fanout() && p.Delivered+p.LostSoFar >= want ||
+			f.cfg.subscribes() && p.Delivered+p.LostSoFar >= want ||
 			f.cfg.Scenario == ScenarioConnect {
 			break
 		}
@@ -510,7 +583,7 @@ func (f *fleet) stop(published [][]uint64) (*partResult, error) {
 	}
 	tail := f.onLoops(func(m *member) int64 {
 		var lost int64
-		if m.kind == memberSteady && m.ready && f.cfg.fanout() && m.ch < len(published) {
+		if m.kind == memberSteady && m.ready && f.cfg.subscribes() && m.ch < len(published) {
 			lost = int64(m.seq.tail(published[m.ch]))
 		}
 		if m.ready {

@@ -89,6 +89,7 @@ type loop struct {
 	buf    []byte // reads land here
 	wbuf   []byte // outgoing frames are built here
 	echo   []byte // the echo scenario's message, stamped before each send
+	cmd    []byte // commands are built here
 
 	mu    sync.Mutex
 	tasks []func()

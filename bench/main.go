@@ -22,6 +22,13 @@ scenarios:
   echo      --conns WebSocket connections doing round trips on /echo
   slow      fanout where --slow-fraction of the subscribers never read
   churn     fanout while --churn-rate connections per second open and close
+  recover   --conns subscribers disconnect, --recover-pubs publications are made
+            on each channel, they resubscribe from their positions; the time
+            until every subscriber has caught up
+
+  --protocol centrifuge speaks Centrifuge's JSON protocol (connect, subscribe
+  with recovery, pushes; echo as an RPC) to a centrifuge server, such as the
+  centrifuge peer in bench/peers
 
   rtd bench compare A.json B.json …   side by side, as ratios to A
 
@@ -107,6 +114,8 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *mainOptions) {
 	fs.StringVar(&c.Src, "src", "", "source addresses: three octets, e.g. 127.0.1 for 127.0.1.1, .2, …")
 	fs.IntVar(&c.ConnsPerSrc, "conns-per-src", 4000, "connections per source address")
 	fs.StringVar(&c.Transport, "transport", "ws", "ws, sse or both")
+	fs.StringVar(&c.Protocol, "protocol", ProtocolRTD, "rtd or centrifuge")
+	fs.IntVar(&c.RecoverPubs, "recover-pubs", 50, "recover: publications per channel while the subscribers are away")
 	fs.IntVar(&c.PID, "pid", 0, "server process ID, for its memory (/proc/PID/status)")
 	fs.IntVar(&c.Publishers, "publishers", 1, "concurrent publishers")
 	fs.IntVar(&c.Batch, "batch", 100, "publications per POST at most")

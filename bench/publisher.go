@@ -106,16 +106,44 @@ func (p *publisher) publishLoop(ctx context.Context, id int) error {
 			continue
 		}
 		ch = (batch[len(batch)-1] + 1) % cfg.Channels
-		body = p.appendBody(body[:0], id, batch)
-		if err := p.post(ctx, body); err != nil {
+		var err error
+		if body, err = p.postBatch(ctx, body, id, batch); err != nil {
 			return err
 		}
-		for _, k := range batch {
-			p.published[k][id]++
-			p.expected.Add(p.subs[k])
-		}
-		p.count.Add(int64(len(batch)))
 		done += len(batch)
+	}
+	return nil
+}
+
+// postBatch publishes as publisher id on the channels in batch, building the
+// request in body, and counts them once the server took them.
+func (p *publisher) postBatch(ctx context.Context, body []byte, id int, batch []int) ([]byte, error) {
+	body = p.appendBody(body[:0], id, batch)
+	if err := p.post(ctx, body); err != nil {
+		return body, err
+	}
+	for _, k := range batch {
+		p.published[k][id]++
+		p.expected.Add(p.subs[k])
+	}
+	p.count.Add(int64(len(batch)))
+	return body, nil
+}
+
+// publishRound makes n publications on every channel as publisher 0, at most
+// Batch in a request, and returns when the server has taken them all.
+func (p *publisher) publishRound(ctx context.Context, n int) error {
+	var body []byte
+	batch := make([]int, 0, p.cfg.Batch)
+	for i := range n * p.cfg.Channels {
+		batch = append(batch, i%p.cfg.Channels)
+		if len(batch) == p.cfg.Batch || i == n*p.cfg.Channels-1 {
+			var err error
+			if body, err = p.postBatch(ctx, body, 0, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
 	}
 	return nil
 }

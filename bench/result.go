@@ -36,6 +36,13 @@ type Result struct {
 	Stray           int64   `json:"stray"` // messages that were neither a publication nor a reply
 	Sent            int64   `json:"sent,omitempty"`
 
+	// CatchUpMS (recover) is the time from the first redial until every
+	// subscriber had every publication it missed; Recovered counts the
+	// subscribers that caught up. Latency is then each one's own catch-up
+	// time, from its redial.
+	CatchUpMS float64 `json:"catch_up_ms,omitempty"`
+	Recovered int64   `json:"recovered,omitempty"`
+
 	ChurnOpened int64 `json:"churn_opened,omitempty"`
 	ChurnFailed int64 `json:"churn_failed,omitempty"`
 
@@ -111,8 +118,8 @@ func (r *Result) WriteJSON(w io.Writer) error {
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
-	row("scenario", "%s  (%s, %d conns, %d channels, size %d, %s, %d procs)", r.Scenario, r.Config.Transport, r.Conns,
-		r.Config.Channels, r.Config.Size, time.Duration(r.Config.Duration), r.Client.Procs)
+	row("scenario", "%s  (%s, %s protocol, %d conns, %d channels, size %d, %s, %d procs)", r.Scenario, r.Config.Transport,
+		r.Config.Protocol, r.Conns, r.Config.Channels, r.Config.Size, time.Duration(r.Config.Duration), r.Client.Procs)
 	row("server", "%s", strings.Join(r.Config.URLs, " "))
 	row("connections", "%d ready, %d failed, %d dropped; %.0f/s; handshake p50 %.2f p99 %.2f max %.2f ms",
 		r.Ready, r.Failed, r.Dropped, r.ConnectRate, r.Handshake.P50, r.Handshake.P99, r.Handshake.Max)
@@ -121,12 +128,21 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("published", "%d", r.Published)
 		row("delivered", "%d of %d  (%.0f/s)", r.Delivered, r.Expected, r.DeliveredPerSec)
 		row("lost / duplicated", "%d / %d  (stray %d)", r.Lost, r.Duplicated, r.Stray)
+	case r.Scenario == ScenarioRecover:
+		row("recovery", "%d of %d subscribers caught up with %d publications each in %.1f ms", r.Recovered,
+			r.Ready, r.Config.RecoverPubs, r.CatchUpMS)
+		row("delivered", "%d of %d  (%.0f/s while recovering)", r.Delivered, r.Expected, r.DeliveredPerSec)
+		row("lost / duplicated", "%d / %d  (stray %d)", r.Lost, r.Duplicated, r.Stray)
 	case r.Scenario == ScenarioEcho:
 		row("round trips", "%d of %d sent  (%.0f/s)", r.Delivered, r.Sent, r.DeliveredPerSec)
 		row("lost", "%d", r.Lost)
 	}
 	if r.Latency.Count > 0 {
-		row("latency ms", "p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)",
+		name := "latency ms"
+		if r.Scenario == ScenarioRecover {
+			name = "catch-up ms"
+		}
+		row(name, "p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)",
 			r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.P999, r.Latency.Max, r.Latency.Mean)
 	}
 	if r.Scenario == ScenarioChurn {

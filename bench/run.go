@@ -54,27 +54,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.Server.PerConn = float64(r.Server.ReadyRSS-r.Server.BaseRSS) / float64(p.Ready)
 	}
 
-	var pub *publisher
-	pubErr := make(chan error, 1)
-	if cfg.fanout() {
-		pub = newPublisher(&cfg, servers[0].base, func() int64 { q := cs.progress(); return q.Delivered + q.LostSoFar })
-		go func() { pubErr <- pub.run(ctx) }()
-	}
-	cs.start()
-	before := cs.progress()
-	trafficStart := time.Now()
-	err = d.sample(ctx, pubErr)
-	trafficSecs := time.Since(trafficStart).Seconds()
-	after := cs.progress()
 	var published [][]uint64
-	if pub != nil {
-		pub.stopping.Store(true)
-		if perr := <-pubErr; perr != nil && err == nil {
-			err = perr
-		}
-		published = pub.published
-		r.Published = pub.count.Load()
-		r.Expected = pub.expected.Load()
+	if cfg.Scenario == ScenarioRecover {
+		published, err = d.recoverRun(ctx, servers[0].base)
+	} else {
+		published, err = d.traffic(ctx, servers[0].base)
 	}
 	part, serr := cs.stop(published)
 	if err == nil {
@@ -88,7 +72,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.Delivered, r.Sent, r.Stray, r.Duplicated = part.Progress.Delivered, part.Progress.Sent, part.Progress.Stray, part.Progress.Duplicated
 	r.ChurnOpened, r.ChurnFailed = part.Progress.ChurnOpen, part.Progress.ChurnFail
 	r.Lost = part.Lost
-	r.DeliveredPerSec = float64(after.Delivered-before.Delivered) / trafficSecs
 	r.latency, r.handshake = part.Latency, part.Handshake
 	r.Latency, r.Handshake = summarize(&r.latency), summarize(&r.handshake)
 	r.Errors = part.Errors
@@ -106,6 +89,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.Client.Cores = r.Client.CPUSeconds / r.Seconds
 	r.Client.CPUShare = r.Client.Cores / float64(runtime.NumCPU())
 	return r, err
+}
+
+// traffic runs the traffic phase of every scenario but recover: publications
+// for the fan-out scenarios, echoes, churn, for Duration while sampling. It
+// returns what was published on each channel by each publisher.
+func (d *driver) traffic(ctx context.Context, base string) ([][]uint64, error) {
+	cfg, cs, r := d.cfg, d.cs, d.r
+	var pub *publisher
+	pubErr := make(chan error, 1)
+	if cfg.fanout() {
+		pub = newPublisher(cfg, base, func() int64 { q := cs.progress(); return q.Delivered + q.LostSoFar })
+		go func() { pubErr <- pub.run(ctx) }()
+	}
+	cs.start()
+	before := cs.progress()
+	trafficStart := time.Now()
+	err := d.sample(ctx, pubErr)
+	trafficSecs := time.Since(trafficStart).Seconds()
+	after := cs.progress()
+	r.DeliveredPerSec = float64(after.Delivered-before.Delivered) / trafficSecs
+	if pub == nil {
+		return nil, err
+	}
+	pub.stopping.Store(true)
+	if perr := <-pubErr; perr != nil && err == nil {
+		err = perr
+	}
+	r.Published = pub.count.Load()
+	r.Expected = pub.expected.Load()
+	return pub.published, err
 }
 
 // driver runs the phases of a run that are the same in every scenario.

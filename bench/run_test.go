@@ -7,12 +7,15 @@ import (
 )
 
 func TestFanoutAgainstFake(t *testing.T) {
-	for _, tr := range []string{"ws", "sse", "both"} {
-		t.Run(tr, func(t *testing.T) {
-			srv := newFakeServer(t)
+	for _, c := range []struct{ protocol, transport string }{
+		{ProtocolRTD, "ws"}, {ProtocolRTD, "sse"}, {ProtocolRTD, "both"},
+		{ProtocolCentrifuge, "ws"}, {ProtocolCentrifuge, "sse"}, {ProtocolCentrifuge, "both"},
+	} {
+		t.Run(c.protocol+"/"+c.transport, func(t *testing.T) {
+			srv := newFakeServerFor(t, c.protocol)
 			r, err := Run(context.Background(), Config{
-				Scenario: ScenarioFanout, URLs: []string{srv.URL}, Conns: 20, Channels: 3, Rate: 300,
-				Transport: tr, Duration: 300 * time.Millisecond, Publishers: 2, Batch: 7, Interval: 100 * time.Millisecond,
+				Scenario: ScenarioFanout, Protocol: c.protocol, URLs: []string{srv.URL}, Conns: 20, Channels: 3, Rate: 300,
+				Transport: c.transport, Duration: 300 * time.Millisecond, Publishers: 2, Batch: 7, Interval: 100 * time.Millisecond,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -25,6 +28,11 @@ func TestFanoutAgainstFake(t *testing.T) {
 			}
 			if r.Latency.Count != uint64(r.Delivered) {
 				t.Fatalf("latency count %d, delivered %d", r.Latency.Count, r.Delivered)
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if c.protocol == ProtocolCentrifuge && c.transport != "sse" && srv.pongs == 0 {
+				t.Fatal("no pong to the ping after the connect reply")
 			}
 		})
 	}

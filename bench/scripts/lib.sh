@@ -5,7 +5,7 @@ PEER=${PEER:-bin/peer}
 OUT=${OUT:-bench-results}
 PORT=${PORT:-28090}
 
-# start_server KIND: rtd, gorilla, gws or nbio. Sets SPID and URL.
+# start_server KIND: rtd, centrifuge, gorilla, gws or nbio. Sets SPID and URL.
 start_server() {
 	if ss -ltn | grep -q ":$PORT "; then
 		echo "port $PORT is taken: set PORT=…" >&2; exit 1

@@ -143,27 +143,12 @@ func (h *Hub) Mount(mux *http.ServeMux) {
 }
 
 func (h *Hub) servePublish(w http.ResponseWriter, r *http.Request) {
-	type pub struct {
-		Channel string          `json:"channel"`
-		Data    json.RawMessage `json:"data"`
-	}
-	var body struct {
-		pub
-		Publications []pub `json:"publications"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	pubs, ok := ReadPublications(w, r)
+	if !ok {
 		return
 	}
-	if body.Channel != "" {
-		body.Publications = append(body.Publications, body.pub)
-	}
 	out := []byte(`{"offsets":[`)
-	for i, p := range body.Publications {
-		if p.Channel == "" || len(p.Data) == 0 {
-			http.Error(w, "publication without channel or data", http.StatusBadRequest)
-			return
-		}
+	for i, p := range pubs {
 		if i > 0 {
 			out = append(out, ',')
 		}
@@ -171,6 +156,36 @@ func (h *Hub) servePublish(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(append(out, "]}"...))
+}
+
+// Pub is one publication of a POST /api/publish body.
+type Pub struct {
+	Channel string          `json:"channel"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// ReadPublications decodes a POST /api/publish body, one publication
+// ({"channel","data"}) or a batch ({"publications":[…]}). On a bad body it
+// answers 400 and returns false.
+func ReadPublications(w http.ResponseWriter, r *http.Request) ([]Pub, bool) {
+	var body struct {
+		Pub
+		Publications []Pub `json:"publications"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<20)).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	if body.Channel != "" {
+		body.Publications = append(body.Publications, body.Pub)
+	}
+	for _, p := range body.Publications {
+		if p.Channel == "" || len(p.Data) == 0 {
+			http.Error(w, "publication without channel or data", http.StatusBadRequest)
+			return nil, false
+		}
+	}
+	return body.Publications, true
 }
 
 func (h *Hub) serveStats(w http.ResponseWriter, r *http.Request) {
