@@ -19,7 +19,9 @@ import (
 	"github.com/rtd-project/rtd/proto/wsframe"
 )
 
-// SSEOptions configures an SSE route. The zero value is usable.
+// SSEOptions configures an SSE route. The zero value protects as rtd serve
+// does: a heartbeat comment every 30s, a slow client's stream ended, a 1 MiB
+// send queue, same-origin browsers only.
 type SSEOptions struct {
 	// HeartbeatInterval writes a comment line this often so proxies and
 	// clients see the stream is alive. Default 30s; negative disables.
@@ -29,8 +31,9 @@ type SSEOptions struct {
 	// MaxSendQueueBytes bounds what is queued for one stream in user space.
 	// Default 1 MiB.
 	MaxSendQueueBytes int
-	// SlowClientPolicy: SlowClientError (default), SlowClientDrop, or
-	// SlowClientClose (the stream ends).
+	// SlowClientPolicy: SlowClientClose (default: the stream ends once what
+	// is queued is written, and EventSource reconnects with its
+	// Last-Event-ID), SlowClientError or SlowClientDrop.
 	SlowClientPolicy SlowClientPolicy
 	// Origins lists the other sites whose pages may read the stream (CORS):
 	// origins, patterns ("https://*.example.com") or "*", as for

@@ -20,22 +20,28 @@ import (
 )
 
 // SlowClientPolicy says what happens when a message would push a
-// connection's send queue over its limit.
+// connection's send queue over its limit. The zero value is SlowClientClose,
+// as in rtd serve: a client that cannot keep up is closed (and recovers what
+// it missed from history when it comes back) rather than left to fall
+// further behind.
 type SlowClientPolicy uint8
 
 const (
+	// SlowClientClose closes the connection (the default): WebSocket with
+	// 1013 (try again later) after a short grace so the close frame can
+	// still be delivered, SSE by ending the stream.
+	SlowClientClose SlowClientPolicy = iota
 	// SlowClientError refuses the message: a send returns ErrSlowClient and a
 	// hub publication is not delivered to that connection (counted).
-	SlowClientError SlowClientPolicy = iota
+	SlowClientError
 	// SlowClientDrop drops the message silently (sends return ErrDropped).
 	SlowClientDrop
-	// SlowClientClose closes the connection: WebSocket with 1013 (try again
-	// later) after a short grace so the close frame can still be delivered,
-	// SSE by ending the stream.
-	SlowClientClose
 )
 
-// WSOptions configures a WebSocket route. The zero value is usable.
+// WSOptions configures a WebSocket route. The zero value protects as rtd
+// serve does: pings every 25s, a socket silent for 60s (a dead peer) closed,
+// a slow client closed with 1013 after a 1s grace, 64 KiB messages, a 1 MiB
+// send queue, same-origin browsers only.
 type WSOptions struct {
 	// Protocols lists the accepted subprotocols in preference order. When
 	// set, a client must offer one of them.
@@ -54,10 +60,15 @@ type WSOptions struct {
 	// (rtd's queue plus gnet's outbound buffer), and so an outbound message:
 	// a larger one could never be queued (ErrTooLarge). Default 1 MiB.
 	MaxSendQueueBytes int
-	// HeartbeatInterval sends a ping this often. 0 = no pings.
+	// HeartbeatInterval sends a ping this often. Default 25s (as rtd
+	// serve's --ws-heartbeat); negative: no pings.
 	HeartbeatInterval time.Duration
 	// IdleTimeout closes (1001) a socket that sent nothing, not even a pong,
-	// for this long. 0 = never.
+	// for this long: a dead peer is reclaimed within it. Default 60s (as rtd
+	// serve's --ws-idle-timeout), or never when HeartbeatInterval is
+	// negative (a client that only listens would send nothing); negative:
+	// never. Keep it above HeartbeatInterval, twice it allows for a lost
+	// pong.
 	IdleTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after rtd sends a close
 	// frame, the TCP connection is closed when the peer answers or after
@@ -69,8 +80,8 @@ type WSOptions struct {
 	// Compression negotiates permessage-deflate (no context takeover, so
 	// there is no per-connection compressor state).
 	Compression bool
-	// SlowClientPolicy: SlowClientError (default), SlowClientDrop or
-	// SlowClientClose.
+	// SlowClientPolicy: SlowClientClose (default: 1013 after
+	// SlowClientGrace), SlowClientError or SlowClientDrop.
 	SlowClientPolicy SlowClientPolicy
 	// KeepHeaders keeps the request headers for Socket.Request after OnOpen.
 	// Off by default: idle sockets stay small.
@@ -85,9 +96,25 @@ const (
 	defaultMaxSendQueueBytes = 1 << 20
 	defaultCloseTimeout      = 5 * time.Second
 	defaultSlowClientGrace   = time.Second
+	defaultWSHeartbeat       = 25 * time.Second
+	defaultWSIdleTimeout     = 60 * time.Second
 )
 
+// withDefaults fills in the defaults; a negative HeartbeatInterval or
+// IdleTimeout (off) becomes 0, which the timers read as off.
 func (o WSOptions) withDefaults() WSOptions {
+	switch {
+	case o.IdleTimeout < 0:
+		o.IdleTimeout = 0
+	case o.IdleTimeout == 0 && o.HeartbeatInterval >= 0:
+		o.IdleTimeout = defaultWSIdleTimeout
+	}
+	switch {
+	case o.HeartbeatInterval < 0:
+		o.HeartbeatInterval = 0
+	case o.HeartbeatInterval == 0:
+		o.HeartbeatInterval = defaultWSHeartbeat
+	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = defaultMaxMessageBytes
 	}
