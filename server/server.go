@@ -191,7 +191,7 @@ func (s *Server) holdPort() (string, error) {
 	} else {
 		return "", fmt.Errorf("server: bad Addr %q", s.opts.Addr)
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := streamSocket(family)
 	if err != nil {
 		return "", err
 	}
