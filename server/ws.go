@@ -96,8 +96,13 @@ const (
 	defaultMaxSendQueueBytes = 1 << 20
 	defaultCloseTimeout      = 5 * time.Second
 	defaultSlowClientGrace   = time.Second
-	defaultWSHeartbeat       = 25 * time.Second
-	defaultWSIdleTimeout     = 60 * time.Second
+)
+
+// The default heartbeat and idle timeout of a WebSocket route: variables so
+// that a test can watch a default route close a dead peer in milliseconds.
+var (
+	defaultWSHeartbeat   = 25 * time.Second
+	defaultWSIdleTimeout = 60 * time.Second
 )
 
 // withDefaults fills in the defaults; a negative HeartbeatInterval or
