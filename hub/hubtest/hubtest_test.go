@@ -1,13 +1,12 @@
 package hubtest_test
 
 import (
-	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/hub/hubtest"
+	"github.com/rtd-project/rtd/internal/failtb"
 )
 
 func TestPresenceEventsAndDirectMessages(t *testing.T) {
@@ -55,27 +54,15 @@ func TestEviction(t *testing.T) {
 	}
 }
 
-type failT struct {
-	testing.TB
-	msg chan string
-}
-
-func (f *failT) Helper() {}
-func (f *failT) Fatalf(format string, args ...any) {
-	f.msg <- fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestExpectFailureReadsWell(t *testing.T) {
-	f := &failT{TB: t, msg: make(chan string, 1)}
-	go func() {
-		h := hubtest.New(f, hub.Options{})
+	got := failtb.Failure(t, func(tb testing.TB) {
+		h := hubtest.New(tb, hub.Options{})
 		c := h.Register("u").Join("a")
 		h.Publish("a", "x")
 		c.Expect("a@1 y")
-	}()
+	})
 	want := "hubtest: c1 received\n\ta@1 x\nwant\n\ta@1 y"
-	if got := <-f.msg; got != want {
+	if got != want {
 		t.Fatalf("failed with %q, want %q", got, want)
 	}
 }

@@ -1,48 +1,16 @@
 package servertest_test
 
 import (
-	"fmt"
 	"os"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rtd-project/rtd/internal/failtb"
 	"github.com/rtd-project/rtd/server"
 	"github.com/rtd-project/rtd/server/servertest"
 )
-
-// failT is a testing.TB whose Fatalf records the message and ends the
-// goroutine, so a test can check what a failing Expect says.
-type failT struct {
-	testing.TB
-	msg chan string
-}
-
-func (f *failT) Helper() {}
-func (f *failT) Fatalf(format string, args ...any) {
-	f.msg <- fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// failure runs fn with a failT and returns what it failed with ("" if it
-// did not).
-func failure(t *testing.T, fn func(tb testing.TB)) string {
-	f := &failT{TB: t, msg: make(chan string, 1)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(f)
-	}()
-	<-done
-	select {
-	case m := <-f.msg:
-		return m
-	default:
-		return ""
-	}
-}
 
 // closer closes every socket with 1013 "slow client" when it sends.
 func closer(s *server.Server) error {
@@ -86,7 +54,7 @@ func TestFailuresReadWell(t *testing.T) {
 		}, `servertest: SSE /e: got end of stream (EOF), want event "any" data "x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := failure(t, tc.fn); got != tc.want {
+			if got := failtb.Failure(t, tc.fn); got != tc.want {
 				t.Errorf("failed with\n\t%s\nwant\n\t%s", got, tc.want)
 			}
 		})
