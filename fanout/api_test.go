@@ -6,6 +6,8 @@ import (
 
 	"github.com/rtd-project/rtd/fanout"
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
+	"github.com/rtd-project/rtd/server/servertest"
 )
 
 func TestAPIPublish(t *testing.T) {
@@ -90,11 +92,28 @@ func TestAPIKey(t *testing.T) {
 	}
 }
 
+// /metrics has the per-route series of the tier's routes and of an
+// embedder's own, registered after Mount.
 func TestMetricsRoute(t *testing.T) {
-	h := tier(t, fanout.Options{}, hub.Options{})
+	h := servertest.Start(t, server.Options{}, func(s *server.Server) error {
+		if _, err := fanout.Mount(s, fanout.Options{}); err != nil {
+			return err
+		}
+		return s.WebSocket("/mine/:room", server.WSHandler{}, server.WSOptions{})
+	})
 	h.WebSocket("/ws").Connect().SendText(`{"op":"ping"}`).ExpectJSON(`{"op":"pong"}`)
-	r := h.GET("/metrics").Do().ExpectStatus(200)
-	if !strings.Contains(string(r.Body), "rtd_") {
-		t.Fatalf("/metrics: %.300s", r.Body)
+	h.WebSocket("/mine/1").Origin("https://elsewhere.example").ExpectRejected(403)
+	body := string(h.GET("/metrics").Do().ExpectStatus(200).Body)
+	for _, want := range []string{
+		`rtd_route_messages_total{direction="in",kind="text",route="/ws",transport="ws"} 1`,
+		`rtd_route_connections_total{outcome="opened",route="/ws",transport="ws"} 1`,
+		`rtd_route_connections_total{outcome="rejected",route="/mine/:room",transport="ws"} 1`,
+		`rtd_route_connections_total{outcome="opened",route="/sse",transport="sse"} 0`,
+		`rtd_route_close_total{code="1013",route="/ws",transport="ws"} 0`,
+		`rtd_websocket_upgrades_total 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
 	}
 }

@@ -47,8 +47,9 @@ type Server struct {
 	lastHubSweep int64 // ticker goroutine only
 	lastSweep    int64 // ticker goroutine only
 
-	hub     *hub.Hub
-	metrics Metrics
+	hub          *hub.Hub
+	metrics      Metrics
+	routeMetrics []*RouteMetrics // per WebSocket and SSE route, in registration order
 }
 
 // New returns a server configured by o (zero value = defaults).

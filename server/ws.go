@@ -170,6 +170,7 @@ type wsRoute struct {
 	h    WSHandler
 	opts WSOptions
 	up   wsframe.UpgradeOptions
+	m    *RouteMetrics
 }
 
 // WebSocket registers a WebSocket route on GET pattern.
@@ -181,8 +182,12 @@ func (s *Server) WebSocket(pattern string, h WSHandler, o WSOptions) error {
 		return err
 	}
 	o = o.withDefaults()
-	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}}
-	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindWS, ws: wr})
+	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}, m: s.newRouteMetrics(pattern, kindWS)}
+	if err := s.router.add(&route{method: "GET", pattern: pattern, kind: kindWS, ws: wr}); err != nil {
+		return err
+	}
+	s.addRouteMetrics(wr.m)
+	return nil
 }
 
 // Socket is one WebSocket connection. Its send methods and Close are safe
@@ -272,6 +277,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
 	if err != nil {
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		l.logRefused(c, "ws", req, wsframe.HandshakeStatus(err), err.Error())
 		l.wbuf = wsframe.AppendHandshakeRejection(l.wbuf, err)
 		return gnet.Close
@@ -279,12 +285,14 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if wr.opts.Authorize != nil {
 		if err := wr.opts.Authorize(r); err != nil {
 			s.metrics.WSUpgradesReject.Add(1)
+			wr.m.Rejected.Add(1)
 			l.wbuf = l.reject(l.wbuf, c, "ws", req, err)
 			return gnet.Close
 		}
 	}
 	if s.draining.Load() {
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		l.logRefused(c, "ws", req, 503, "shutting down")
 		l.wbuf = appendError(l.wbuf, 503, "shutting down", false)
 		return gnet.Close
@@ -300,6 +308,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if err := s.hub.Connect(c); err != nil {
 		c.ws = nil
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		status, msg := errHubStatus(err)
 		l.logRefused(c, "ws", req, status, msg)
 		l.wbuf = appendError(l.wbuf, status, msg, false)
@@ -316,6 +325,8 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.WSUpgrades.Add(1)
 	s.metrics.WSConnections.Add(1)
+	wr.m.Opened.Add(1)
+	wr.m.Open.Add(1)
 	l.logOpen(c, "ws", &sock.hc, req)
 	// The 101 stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends.
@@ -408,14 +419,16 @@ func (l *loop) onFrame(c *conn, ev wsframe.Event) {
 	sock := c.ws
 	switch ev.Kind {
 	case wsframe.Text, wsframe.Binary:
-		s.metrics.WSMessagesIn.Add(1)
-		s.metrics.WSBytesIn.Add(int64(len(ev.Payload)))
-		if sock.closing.Load() || sock.route.h.OnMessage == nil {
-			return
-		}
 		mt := Text
 		if ev.Kind == wsframe.Binary {
 			mt = Binary
+		}
+		s.metrics.WSMessagesIn.Add(1)
+		s.metrics.WSBytesIn.Add(int64(len(ev.Payload)))
+		sock.route.m.MessagesIn[mt-1].Add(1)
+		sock.route.m.BytesIn.Add(int64(len(ev.Payload)))
+		if sock.closing.Load() || sock.route.h.OnMessage == nil {
+			return
 		}
 		sock.route.h.OnMessage(sock, Message{Type: mt, Data: ev.Payload})
 	case wsframe.Ping:
@@ -508,6 +521,8 @@ func (l *loop) wsClosed(c *conn, err error) {
 		code = int(ws.StatusAbnormalClosure)
 	}
 	s.metrics.WSCloseByCode[closeSlot(code)].Add(1)
+	sock.route.m.closes[closeSlot(code)].Add(1)
+	sock.route.m.Open.Add(-1)
 	l.logClose("ws", &sock.hc, code, sock.closeReason)
 	if sock.reader != nil {
 		l.putReader(sock)
