@@ -91,3 +91,20 @@ func TestDefaultRouteClosesDeadPeer(t *testing.T) {
 		t.Fatalf("live peer: %v", err)
 	}
 }
+
+// TestPortZeroWithSharedListener: where gnet gives several loops one
+// listener (macOS), port 0 is a free port picked rather than held, and the
+// server serves on it.
+func TestPortZeroWithSharedListener(t *testing.T) {
+	defer func(g string) { goos = g }(goos)
+	goos = "darwin"
+	s := startServer(t, Options{Loops: 2}, echoWS(WSOptions{}))
+	if !s.sharedListener() || s.portHold != -1 {
+		t.Fatalf("shared %v, port held by fd %d", s.sharedListener(), s.portHold)
+	}
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(s, "/echo"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}

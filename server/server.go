@@ -436,12 +436,15 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // than one each: it sets SO_REUSEPORT only where the kernel balances
 // connections over the sockets (Linux, FreeBSD, DragonFly) or for one loop.
 func (s *Server) sharedListener() bool {
-	switch runtime.GOOS {
+	switch goos {
 	case "linux", "freebsd", "dragonfly":
 		return false
 	}
 	return s.opts.Loops > 1
 }
+
+// goos is runtime.GOOS, a variable for the test of the shared listener's path.
+var goos = runtime.GOOS
 
 // probePort fails, as a plain listener would, when another socket holds addr
 // (the loops' listeners use SO_REUSEPORT, which would otherwise share it
