@@ -225,3 +225,13 @@ func TestDirectToClient(t *testing.T) {
 	h.POST("/api/disconnect").JSON(map[string]any{"client": client}).Do().ExpectJSON(`{"disconnected":1}`)
 	ws.ExpectClose(1008)
 }
+
+// A reply larger than the socket's send queue is answered with error 107
+// instead: every command gets an answer.
+func TestWSReplyTooLarge(t *testing.T) {
+	h := tier(t, fanout.Options{WS: fanout.WSRouteOptions{MaxSendQueueBytes: 4096}}, hub.Options{})
+	h.POST("/api/publish").JSON(map[string]any{"channel": "big", "data": strings.Repeat("x", 8000)}).Do().ExpectStatus(200)
+	ws := h.WebSocket("/ws").Connect()
+	ws.SendText(`{"id":1,"op":"history","channel":"big"}`).ExpectJSON(`{"id":1,"error":{"code":107,"message":"reply too large"}}`)
+	ws.SendText(`{"id":2,"op":"ping"}`).ExpectJSON(`{"id":2,"op":"pong"}`)
+}
