@@ -200,7 +200,7 @@ func TestTokenExpiry(t *testing.T) {
 		return err
 	})
 	t.Cleanup(cancel)
-	claims := map[string]any{"sub": "u1", "channels": []string{"a"}, "exp": time.Now().Add(time.Second).Unix()}
+	claims := map[string]any{"sub": "u1", "channels": []string{"a"}, "exp": time.Now().Add(2 * time.Second).Unix()} // at least 1s from now: exp is in whole seconds
 	ws := h.WebSocket("/ws").JWT(claims, secret).Connect()
 	st := h.SSE("/sse").Query("channel", "a").JWT(claims, secret).Connect()
 	ws.ExpectClose(3000)
