@@ -6,7 +6,7 @@ FUZZTIME  ?= 30s
 STATICCHECK_VERSION := v0.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build run test test-deps lint fuzz bench bench-load bench-compare clean
+.PHONY: all build run test test-deps lint cross fuzz bench bench-load bench-compare clean
 
 all: build
 
@@ -26,13 +26,20 @@ test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
-## lint: gofmt, go vet, staticcheck, import rules
-lint:
+## lint: gofmt, go vet (here and cross-compiled for macOS and FreeBSD), staticcheck, import rules
+lint: cross
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
 	$(GO) vet $(PKGS)
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck $(PKGS)
 	@scripts/check-imports.sh
+
+## cross: build and vet every package for the other systems gnet runs on (kqueue)
+cross:
+	GOOS=darwin $(GO) build $(PKGS)
+	GOOS=darwin $(GO) vet $(PKGS)
+	GOOS=freebsd $(GO) build $(PKGS)
+	GOOS=freebsd $(GO) vet $(PKGS)
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

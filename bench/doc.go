@@ -37,7 +37,9 @@
 // queueing; with --rate 0 it also includes the publisher's window.
 //
 // The client is a few epoll loops (golang.org/x/sys/unix), not a goroutine per
-// connection: an idle connection costs a struct and a socket. --procs K re-runs
+// connection: an idle connection costs a struct and a socket. So the load
+// generator runs on Linux only: elsewhere the package builds (rtd does), and
+// Run and Main fail with ErrLinuxOnly. --procs K re-runs
 // the executable K times as children holding a share of the connections each;
 // the parent publishes and samples, the children report JSON lines, and the
 // results (histograms included) merge exactly. --src spreads the source

@@ -27,6 +27,9 @@ var (
 	ErrNotRecovered = errors.New("bench: resubscribe did not recover")
 	// ErrChild: a --procs child process failed.
 	ErrChild = errors.New("bench: child process failed")
+	// ErrLinuxOnly: the load generator's client loops use epoll; on other
+	// systems the package builds but a run fails with this.
+	ErrLinuxOnly = errors.New("bench: the load generator runs on Linux only (epoll)")
 )
 
 // HandshakeError is a WebSocket upgrade or SSE request the server answered with

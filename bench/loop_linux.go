@@ -2,7 +2,6 @@ package bench
 
 import (
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -14,53 +13,6 @@ import (
 // not a goroutine and its buffers, so one process holds ~19,000 of them and the
 // client stays a small share of the machine. Everything that touches a
 // connection runs on its loop; other goroutines post closures (loop.post).
-
-// transport is how a connection talks to the server.
-type transport uint8
-
-const (
-	transportWS transport = iota
-	transportSSE
-)
-
-func (t transport) String() string {
-	if t == transportSSE {
-		return "sse"
-	}
-	return "ws"
-}
-
-// target is where a connection goes.
-type target struct {
-	addr      unix.SockaddrInet4
-	host      string // Host header
-	path      string // request target, with query
-	transport transport
-}
-
-// connHandler is a scenario's side of one connection; its methods run on the
-// connection's loop.
-type connHandler interface {
-	// opened: the upgrade (101) or the event stream (200) was accepted.
-	opened(c *conn)
-	// message: a complete WebSocket text or binary message, or the data of an
-	// SSE event. p is only valid during the call.
-	message(c *conn, p []byte)
-	// closed: the connection is gone; err says why (nil when we closed it).
-	closed(c *conn, err error)
-}
-
-type connState uint8
-
-const (
-	stateConnecting connState = iota
-	stateHandshake
-	stateOpen
-	stateClosed
-)
-
-// maxMessageBytes bounds a WebSocket message the client accepts.
-const maxMessageBytes = 16 << 20
 
 // conn is one client connection.
 type conn struct {
@@ -96,11 +48,6 @@ type loop struct {
 	done  bool
 	wg    sync.WaitGroup
 }
-
-var clockBase = time.Now()
-
-// mono is a monotonic clock in nanoseconds, for durations measured in one process.
-func mono() int64 { return int64(time.Since(clockBase)) }
 
 func newLoop() (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)

@@ -38,7 +38,8 @@ type Tier struct {
 //	POST /api/disconnect           {"user":…} or {"client":…} (on every node with o.Cluster)
 //	POST /api/send                 a message to a user's connections or one client (on every node with o.Cluster)
 //	POST /api/broadcast            a message to every connection (of every node with o.Cluster)
-//	GET  /metrics                  Prometheus text format (API key or loopback, as /api/*)
+//	GET  /metrics                  Prometheus text format (API key or loopback, as /api/*),
+//	                               with per-route series of every WebSocket and SSE route (RouteMetrics)
 //
 // Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
 // srv so namespaces reach the hub. When the hub has a Broker, publishing

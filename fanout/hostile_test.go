@@ -18,38 +18,21 @@ import (
 	"github.com/rtd-project/rtd/auth"
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
+	"github.com/rtd-project/rtd/server/servertest"
 )
 
 const testSecret = "an-hs256-secret-of-at-least-32-bytes!"
 
-// tierServer runs a server with the tier mounted on o (hub options ho) until
-// the test ends, and returns its address.
+// tierServer runs a server with the tier mounted on o (hub options ho) on
+// the test host until the test ends, and returns its address.
 func tierServer(t *testing.T, o Options, ho hub.Options) string {
 	t.Helper()
 	ho.ChannelOptions = o.ChannelOptions
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Hub: ho})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Mount(srv, o); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-errc:
-		cancel()
-		t.Fatalf("server did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	h := servertest.Start(t, server.Options{Hub: ho}, func(s *server.Server) error {
+		_, err := Mount(s, o)
+		return err
 	})
-	return srv.Addr()
+	return h.Server.Addr()
 }
 
 func verifier(t *testing.T) TokenVerifier {

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/rtd-project/rtd/metrics"
 	"github.com/rtd-project/rtd/server"
@@ -48,13 +49,28 @@ func (t *Tier) mountMetrics() error {
 		HistoryRefused:      func() float64 { return float64(t.hub.Stats().HistoryChannelsRefused) },
 		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
 	}
-	reg, err := metrics.NewRegistry(metrics.Standard(readers), metrics.Options{})
-	if err != nil {
-		return err
+	standard := metrics.Standard(readers)
+	if _, err := metrics.NewRegistry(standard, metrics.Options{OmitRuntime: true}); err != nil {
+		return err // a misnamed series fails Mount, not a scrape
 	}
+	// The per-route series cover every WebSocket and SSE route, the
+	// embedder's own registered after Mount included: the registry is made
+	// at the first scrape, once the server runs and its routes are fixed.
+	var (
+		once   sync.Once
+		reg    *metrics.Registry
+		regErr error
+	)
 	// Guarded as /api/* is: the figures (connections, users, publication
 	// rates) tell an outsider about the service and its load.
 	return t.srv.Group("", t.apiGuard).HandleFunc("GET", "/metrics", func(w *server.ResponseWriter, _ *server.Request) {
+		once.Do(func() {
+			reg, regErr = metrics.NewRegistry(append(standard, RouteMetrics(t.srv)...), metrics.Options{})
+		})
+		if regErr != nil {
+			writeJSONError(w, 500, "metrics: "+regErr.Error())
+			return
+		}
 		var b bytes.Buffer
 		if err := reg.WriteText(&b); err != nil {
 			writeJSONError(w, 500, "metrics: "+err.Error())
@@ -63,4 +79,40 @@ func (t *Tier) mountMetrics() error {
 		w.SetHeader("Content-Type", reg.ContentType())
 		_, _ = w.Write(b.Bytes())
 	})
+}
+
+// RouteMetrics returns the per-route series (metrics.RouteMetrics) of every
+// WebSocket and SSE route of srv, labelled by pattern: the tier's /ws and
+// /sse and an embedder's own. The tier's /metrics serves them; a server
+// without the tier registers them with metrics.NewRegistry. Call it once
+// the routes are registered.
+func RouteMetrics(srv *server.Server) []metrics.Metric {
+	var routes []metrics.Route
+	for _, m := range srv.RouteMetrics() {
+		r := metrics.Route{
+			Pattern:     m.Pattern,
+			Transport:   "sse",
+			Opened:      metrics.Int64(&m.Opened),
+			Rejected:    metrics.Int64(&m.Rejected),
+			Open:        metrics.Int64(&m.Open),
+			MessagesOut: metrics.Int64(&m.MessagesOut),
+			BytesOut:    metrics.Int64(&m.BytesOut),
+			Dropped:     metrics.Int64(&m.Dropped),
+			Refused:     metrics.Int64(&m.Refused),
+			SlowCloses:  metrics.Int64(&m.SlowCloses),
+		}
+		if m.Kind == "websocket" {
+			r.Transport = "ws"
+			r.MessagesIn = func(kind string) float64 {
+				if kind == "binary" {
+					return float64(m.MessagesIn[1].Load())
+				}
+				return float64(m.MessagesIn[0].Load())
+			}
+			r.BytesIn = metrics.Int64(&m.BytesIn)
+			r.Closes = func(code int) float64 { return float64(m.CloseCount(code)) }
+		}
+		routes = append(routes, r)
+	}
+	return metrics.RouteMetrics(routes)
 }

@@ -55,16 +55,18 @@ type WSRouteOptions struct {
 	// (server.WSOptions.Origins): empty, same-origin only. With "*" the
 	// rtd_token cookie is not read on /ws: any site's page could otherwise
 	// connect as its visitor; tokens then come in ?token= or Authorization.
-	Origins           []string
+	Origins []string
+	// HeartbeatInterval and IdleTimeout: default 25s and 60s (a dead peer
+	// is closed within a minute); negative turns them off.
 	HeartbeatInterval time.Duration
 	IdleTimeout       time.Duration
 	MaxSendQueueBytes int
 	Compression       bool
 	// SlowClientPolicy applies when a push would take a socket's send queue
-	// over MaxSendQueueBytes. The zero value is server.SlowClientError (the
-	// push is skipped for that socket, counted); server.SlowClientClose
-	// closes it with 1013, and the client resubscribes with "since" to
-	// recover what it missed.
+	// over MaxSendQueueBytes. The zero value is server.SlowClientClose (1013
+	// after SlowClientGrace; the client resubscribes with "since" to recover
+	// what it missed); server.SlowClientError skips the push for that
+	// socket (counted).
 	SlowClientPolicy server.SlowClientPolicy
 	// SlowClientGrace is how long a socket closed by SlowClientClose gets to
 	// read its close frame. Default 1s.

@@ -4,7 +4,8 @@
 // func is read at scrape time, so the components keep their counters as
 // plain atomics (one uncontended add on the hot path) and pay nothing
 // between scrapes. Standard builds rtd's metric set from a Readers struct of
-// such funcs; NewRegistry adds the Go runtime and process collectors; and
+// such funcs, and RouteMetrics the per-route series (route pattern,
+// transport, message kind, outcome, close code) from Route readers; NewRegistry adds the Go runtime and process collectors; and
 // WriteText renders a scrape with client_golang's own encoder, so the output
 // is what every Prometheus server and exporter parser expects.
 //

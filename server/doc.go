@@ -35,8 +35,19 @@
 // Every size a peer controls is capped before it is buffered (request line,
 // headers, body, message, send queue), and gnet has no timers, so the server
 // keeps its own: header and keep-alive timeouts, WebSocket pings, idle and
-// close deadlines, SSE heartbeats. Shutdown stops accepting, closes
-// WebSockets with 1001 and ends streams with a jittered retry hint.
+// close deadlines, SSE heartbeats. The zero WSOptions and SSEOptions protect
+// as rtd serve does: WebSocket pings every 25s and a socket silent for 60s
+// (a dead peer) closed, SSE heartbeats every 30s, a slow client closed (1013
+// after a 1s grace) rather than left to fall behind; negative durations and
+// the other SlowClientPolicy values say otherwise. Shutdown stops accepting,
+// closes WebSockets with 1001 and ends streams with a jittered retry hint.
+//
+// # Metrics and tests
+//
+// Metrics holds the server's counters; RouteMetrics the same per WebSocket
+// and SSE route, for series labelled by route pattern (fanout.RouteMetrics
+// turns them into Prometheus series). Package servertest runs a server in a
+// test with fluent WebSocket, SSE and HTTP clients.
 //
 // # Logs
 //

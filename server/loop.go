@@ -44,12 +44,13 @@ type loop struct {
 
 	// per-flush state: connections with bytes queued, and the iovec slices
 	// they borrow while they do.
-	dirty   []dirtyConn
-	iovFree [][][]byte
-	owned   []*bytebufferpool.ByteBuffer // posted buffers to recycle after the flush
-	sent    [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
-	arena   []byte                       // frames built on the loop (pongs, close frames) for this flush
-	scratch []byte                       // a message being built on the loop, before it is framed
+	dirty     []dirtyConn
+	iovFree   [][][]byte
+	owned     []*bytebufferpool.ByteBuffer // posted buffers to recycle after the flush
+	sent      [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
+	routeSent []deliveries                 // the same per route (Server.routeMetrics), fixed at the loop's start
+	arena     []byte                       // frames built on the loop (pongs, close frames) for this flush
+	scratch   []byte                       // a message being built on the loop, before it is framed
 
 	// connections whose outbound bytes the loop watches drain (see
 	// outbound.go): replays written as the socket takes them, closes that
@@ -93,7 +94,7 @@ const (
 )
 
 func newLoop(s *Server, el gnet.EventLoop, idx int) *loop {
-	l := &loop{s: s, el: el, idx: idx, replays: make(map[*conn][]*replay)}
+	l := &loop{s: s, el: el, idx: idx, replays: make(map[*conn][]*replay), routeSent: make([]deliveries, len(s.routeMetrics))}
 	l.drainer = gnet.RunnableFunc(func(context.Context) error {
 		l.drain()
 		return nil
@@ -323,6 +324,10 @@ func (l *loop) count(c *conn, n int) {
 	}
 	l.sent[k].msgs++
 	l.sent[k].bytes += int64(n)
+	if rm := c.routeMetrics(); rm != nil && rm.idx < len(l.routeSent) {
+		l.routeSent[rm.idx].msgs++
+		l.routeSent[rm.idx].bytes += int64(n)
+	}
 }
 
 // deliveries counts messages and bytes queued to sockets.

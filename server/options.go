@@ -34,7 +34,9 @@ type Options struct {
 	// SharePort lets other processes (of the same user) listen on Addr too,
 	// with the kernel spreading connections over them (SO_REUSEPORT): several
 	// rtd processes behind one port. Default false: a port in use is an
-	// error, as with any listener.
+	// error, as with any listener. The kernel spreads connections on Linux,
+	// FreeBSD and DragonFly; on macOS and the other BSDs gnet sets
+	// SO_REUSEPORT for one loop only.
 	SharePort bool
 
 	// HeaderTimeout bounds the time from the first byte of a request to the

@@ -154,6 +154,14 @@ func (l *loop) flush() {
 		m.SSEEventsOut.Add(l.sent[1].msgs)
 		m.SSEBytesOut.Add(l.sent[1].bytes)
 		l.sent = [2]deliveries{}
+		for i, d := range l.routeSent {
+			if d.msgs != 0 {
+				rm := l.s.routeMetrics[i]
+				rm.MessagesOut.Add(d.msgs)
+				rm.BytesOut.Add(d.bytes)
+				l.routeSent[i] = deliveries{}
+			}
+		}
 	}
 	for i, bb := range l.owned {
 		bytebufferpool.Put(bb)
@@ -225,12 +233,19 @@ func (s *Server) refused(c *conn, policy SlowClientPolicy) (closeIt bool, err er
 	} else {
 		m.SSEBackpressure.Add(1)
 	}
+	rm := c.routeMetrics()
 	switch policy {
 	case SlowClientDrop:
 		m.SlowClientDropped.Add(1)
+		if rm != nil {
+			rm.Dropped.Add(1)
+		}
 		return false, ErrDropped
 	case SlowClientClose:
 		return true, ErrSlowClient
+	}
+	if rm != nil {
+		rm.Refused.Add(1)
 	}
 	return false, ErrSlowClient
 }
@@ -242,6 +257,9 @@ func (l *loop) closeSlow(c *conn) {
 		return
 	}
 	l.s.metrics.SlowClientCloses.Add(1)
+	if rm := c.routeMetrics(); rm != nil {
+		rm.SlowCloses.Add(1)
+	}
 	l.logSlowClient(c)
 	l.endReplays(c)
 	if c.state == stateWS {

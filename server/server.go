@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,8 +48,9 @@ type Server struct {
 	lastHubSweep int64 // ticker goroutine only
 	lastSweep    int64 // ticker goroutine only
 
-	hub     *hub.Hub
-	metrics Metrics
+	hub          *hub.Hub
+	metrics      Metrics
+	routeMetrics []*RouteMetrics // per WebSocket and SSE route, in registration order
 }
 
 // New returns a server configured by o (zero value = defaults).
@@ -164,7 +166,9 @@ func (s *Server) Run(ctx context.Context) error {
 // holdPort returns the address the loops listen on. With port 0 every loop's
 // listener would get a port of its own, so one is chosen here first: a
 // socket bound (not listening) with SO_REUSEPORT holds it until the loops
-// have bound it too (OnBoot closes it). A given port is checked to be free
+// have bound it too (OnBoot closes it); where the loops share one listener
+// (macOS, NetBSD, OpenBSD with several loops) a free port is picked instead.
+// A given port is checked to be free
 // (bound without SO_REUSEPORT), unless Options.SharePort lets other
 // processes listen on it too.
 func (s *Server) holdPort() (string, error) {
@@ -180,6 +184,17 @@ func (s *Server) holdPort() (string, error) {
 			}
 		}
 		return s.opts.Addr, nil
+	}
+	if s.sharedListener() {
+		// The loops share one listener: a held port would be in its way.
+		// A port free a moment ago is taken instead (a small window).
+		ln, err := net.Listen("tcp", s.opts.Addr)
+		if err != nil {
+			return "", fmt.Errorf("server: %w", err)
+		}
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+		_ = ln.Close()
+		return net.JoinHostPort(host, port), nil
 	}
 	ip := net.ParseIP(host)
 	if host == "" {
@@ -197,7 +212,7 @@ func (s *Server) holdPort() (string, error) {
 	} else {
 		return "", fmt.Errorf("server: bad Addr %q", s.opts.Addr)
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := streamSocket(family)
 	if err != nil {
 		return "", err
 	}
@@ -428,6 +443,20 @@ func (e *eventEngine) OnTick() (time.Duration, gnet.Action) {
 
 // Draining reports whether Shutdown has started.
 func (s *Server) Draining() bool { return s.draining.Load() }
+
+// sharedListener reports whether gnet gives the loops one listener rather
+// than one each: it sets SO_REUSEPORT only where the kernel balances
+// connections over the sockets (Linux, FreeBSD, DragonFly) or for one loop.
+func (s *Server) sharedListener() bool {
+	switch goos {
+	case "linux", "freebsd", "dragonfly":
+		return false
+	}
+	return s.opts.Loops > 1
+}
+
+// goos is runtime.GOOS, a variable for the test of the shared listener's path.
+var goos = runtime.GOOS
 
 // probePort fails, as a plain listener would, when another socket holds addr
 // (the loops' listeners use SO_REUSEPORT, which would otherwise share it

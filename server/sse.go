@@ -19,7 +19,9 @@ import (
 	"github.com/rtd-project/rtd/proto/wsframe"
 )
 
-// SSEOptions configures an SSE route. The zero value is usable.
+// SSEOptions configures an SSE route. The zero value protects as rtd serve
+// does: a heartbeat comment every 30s, a slow client's stream ended, a 1 MiB
+// send queue, same-origin browsers only.
 type SSEOptions struct {
 	// HeartbeatInterval writes a comment line this often so proxies and
 	// clients see the stream is alive. Default 30s; negative disables.
@@ -29,8 +31,9 @@ type SSEOptions struct {
 	// MaxSendQueueBytes bounds what is queued for one stream in user space.
 	// Default 1 MiB.
 	MaxSendQueueBytes int
-	// SlowClientPolicy: SlowClientError (default), SlowClientDrop, or
-	// SlowClientClose (the stream ends).
+	// SlowClientPolicy: SlowClientClose (default: the stream ends once what
+	// is queued is written, and EventSource reconnects with its
+	// Last-Event-ID), SlowClientError or SlowClientDrop.
 	SlowClientPolicy SlowClientPolicy
 	// Origins lists the other sites whose pages may read the stream (CORS):
 	// origins, patterns ("https://*.example.com") or "*", as for
@@ -82,6 +85,7 @@ type SSEHandler struct {
 type sseRoute struct {
 	h    SSEHandler
 	opts SSEOptions
+	m    *RouteMetrics
 }
 
 // SSE registers a Server-Sent Events route on GET pattern.
@@ -92,7 +96,12 @@ func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
 	if err := checkOrigins(o.Origins, o.AllowCredentials); err != nil {
 		return err
 	}
-	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindSSE, sse: &sseRoute{h: h, opts: o.withDefaults()}})
+	sr := &sseRoute{h: h, opts: o.withDefaults(), m: s.newRouteMetrics(pattern, kindSSE)}
+	if err := s.router.add(&route{method: "GET", pattern: pattern, kind: kindSSE, sse: sr}); err != nil {
+		return err
+	}
+	s.addRouteMetrics(sr.m)
+	return nil
 }
 
 // Stream is one SSE response stream. Send, Close and the accessors are safe
@@ -127,6 +136,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	match := wsframe.MatchOrigin(origin, r.live.Header("Host"), o.Origins)
 	if !match.Allowed() {
 		s.metrics.SSERejected.Add(1)
+		rt.sse.m.Rejected.Add(1)
 		l.logRefused(c, "sse", r.live.Request, 403, "origin not allowed")
 		l.wbuf = appendError(l.wbuf, 403, "origin not allowed", false)
 		return gnet.Close
@@ -134,6 +144,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	if o.Authorize != nil {
 		if err := o.Authorize(r); err != nil {
 			s.metrics.SSERejected.Add(1)
+			rt.sse.m.Rejected.Add(1)
 			l.wbuf = l.reject(l.wbuf, c, "sse", r.live.Request, err)
 			return gnet.Close
 		}
@@ -151,6 +162,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	if err := s.hub.Connect(c); err != nil {
 		c.sse = nil
 		s.metrics.SSERejected.Add(1)
+		rt.sse.m.Rejected.Add(1)
 		status, msg := errHubStatus(err)
 		l.logRefused(c, "sse", r.live.Request, status, msg)
 		l.wbuf = appendError(l.wbuf, status, msg, false)
@@ -180,6 +192,8 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.SSEStreams.Add(1)
 	s.metrics.SSEConnections.Add(1)
+	rt.sse.m.Opened.Add(1)
+	rt.sse.m.Open.Add(1)
 	l.logOpen(c, "sse", &st.hc, r.live.Request)
 	// The head stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends: a client that sees the
@@ -228,6 +242,7 @@ func (l *loop) sseClosed(c *conn, _ error) {
 	st := c.sse
 	st.closing.Store(true)
 	l.s.metrics.SSEConnections.Add(-1)
+	st.route.m.Open.Add(-1)
 	l.logClose("sse", &st.hc, 0, "")
 	l.s.hub.Disconnect(c)
 	if st.route.h.OnClose != nil {

@@ -20,22 +20,28 @@ import (
 )
 
 // SlowClientPolicy says what happens when a message would push a
-// connection's send queue over its limit.
+// connection's send queue over its limit. The zero value is SlowClientClose,
+// as in rtd serve: a client that cannot keep up is closed (and recovers what
+// it missed from history when it comes back) rather than left to fall
+// further behind.
 type SlowClientPolicy uint8
 
 const (
+	// SlowClientClose closes the connection (the default): WebSocket with
+	// 1013 (try again later) after a short grace so the close frame can
+	// still be delivered, SSE by ending the stream.
+	SlowClientClose SlowClientPolicy = iota
 	// SlowClientError refuses the message: a send returns ErrSlowClient and a
 	// hub publication is not delivered to that connection (counted).
-	SlowClientError SlowClientPolicy = iota
+	SlowClientError
 	// SlowClientDrop drops the message silently (sends return ErrDropped).
 	SlowClientDrop
-	// SlowClientClose closes the connection: WebSocket with 1013 (try again
-	// later) after a short grace so the close frame can still be delivered,
-	// SSE by ending the stream.
-	SlowClientClose
 )
 
-// WSOptions configures a WebSocket route. The zero value is usable.
+// WSOptions configures a WebSocket route. The zero value protects as rtd
+// serve does: pings every 25s, a socket silent for 60s (a dead peer) closed,
+// a slow client closed with 1013 after a 1s grace, 64 KiB messages, a 1 MiB
+// send queue, same-origin browsers only.
 type WSOptions struct {
 	// Protocols lists the accepted subprotocols in preference order. When
 	// set, a client must offer one of them.
@@ -54,10 +60,15 @@ type WSOptions struct {
 	// (rtd's queue plus gnet's outbound buffer), and so an outbound message:
 	// a larger one could never be queued (ErrTooLarge). Default 1 MiB.
 	MaxSendQueueBytes int
-	// HeartbeatInterval sends a ping this often. 0 = no pings.
+	// HeartbeatInterval sends a ping this often. Default 25s (as rtd
+	// serve's --ws-heartbeat); negative: no pings.
 	HeartbeatInterval time.Duration
 	// IdleTimeout closes (1001) a socket that sent nothing, not even a pong,
-	// for this long. 0 = never.
+	// for this long: a dead peer is reclaimed within it. Default 60s (as rtd
+	// serve's --ws-idle-timeout), or never when HeartbeatInterval is
+	// negative (a client that only listens would send nothing); negative:
+	// never. Keep it above HeartbeatInterval, twice it allows for a lost
+	// pong.
 	IdleTimeout time.Duration
 	// CloseTimeout bounds the closing handshake: after rtd sends a close
 	// frame, the TCP connection is closed when the peer answers or after
@@ -69,8 +80,8 @@ type WSOptions struct {
 	// Compression negotiates permessage-deflate (no context takeover, so
 	// there is no per-connection compressor state).
 	Compression bool
-	// SlowClientPolicy: SlowClientError (default), SlowClientDrop or
-	// SlowClientClose.
+	// SlowClientPolicy: SlowClientClose (default: 1013 after
+	// SlowClientGrace), SlowClientError or SlowClientDrop.
 	SlowClientPolicy SlowClientPolicy
 	// KeepHeaders keeps the request headers for Socket.Request after OnOpen.
 	// Off by default: idle sockets stay small.
@@ -87,7 +98,28 @@ const (
 	defaultSlowClientGrace   = time.Second
 )
 
+// The default heartbeat and idle timeout of a WebSocket route: variables so
+// that a test can watch a default route close a dead peer in milliseconds.
+var (
+	defaultWSHeartbeat   = 25 * time.Second
+	defaultWSIdleTimeout = 60 * time.Second
+)
+
+// withDefaults fills in the defaults; a negative HeartbeatInterval or
+// IdleTimeout (off) becomes 0, which the timers read as off.
 func (o WSOptions) withDefaults() WSOptions {
+	switch {
+	case o.IdleTimeout < 0:
+		o.IdleTimeout = 0
+	case o.IdleTimeout == 0 && o.HeartbeatInterval >= 0:
+		o.IdleTimeout = defaultWSIdleTimeout
+	}
+	switch {
+	case o.HeartbeatInterval < 0:
+		o.HeartbeatInterval = 0
+	case o.HeartbeatInterval == 0:
+		o.HeartbeatInterval = defaultWSHeartbeat
+	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = defaultMaxMessageBytes
 	}
@@ -138,6 +170,7 @@ type wsRoute struct {
 	h    WSHandler
 	opts WSOptions
 	up   wsframe.UpgradeOptions
+	m    *RouteMetrics
 }
 
 // WebSocket registers a WebSocket route on GET pattern.
@@ -149,8 +182,12 @@ func (s *Server) WebSocket(pattern string, h WSHandler, o WSOptions) error {
 		return err
 	}
 	o = o.withDefaults()
-	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}}
-	return s.router.add(&route{method: "GET", pattern: pattern, kind: kindWS, ws: wr})
+	wr := &wsRoute{h: h, opts: o, up: wsframe.UpgradeOptions{Protocols: o.Protocols, Origins: o.Origins, Compression: o.Compression}, m: s.newRouteMetrics(pattern, kindWS)}
+	if err := s.router.add(&route{method: "GET", pattern: pattern, kind: kindWS, ws: wr}); err != nil {
+		return err
+	}
+	s.addRouteMetrics(wr.m)
+	return nil
 }
 
 // Socket is one WebSocket connection. Its send methods and Close are safe
@@ -240,6 +277,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
 	if err != nil {
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		l.logRefused(c, "ws", req, wsframe.HandshakeStatus(err), err.Error())
 		l.wbuf = wsframe.AppendHandshakeRejection(l.wbuf, err)
 		return gnet.Close
@@ -247,12 +285,14 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if wr.opts.Authorize != nil {
 		if err := wr.opts.Authorize(r); err != nil {
 			s.metrics.WSUpgradesReject.Add(1)
+			wr.m.Rejected.Add(1)
 			l.wbuf = l.reject(l.wbuf, c, "ws", req, err)
 			return gnet.Close
 		}
 	}
 	if s.draining.Load() {
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		l.logRefused(c, "ws", req, 503, "shutting down")
 		l.wbuf = appendError(l.wbuf, 503, "shutting down", false)
 		return gnet.Close
@@ -268,6 +308,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if err := s.hub.Connect(c); err != nil {
 		c.ws = nil
 		s.metrics.WSUpgradesReject.Add(1)
+		wr.m.Rejected.Add(1)
 		status, msg := errHubStatus(err)
 		l.logRefused(c, "ws", req, status, msg)
 		l.wbuf = appendError(l.wbuf, status, msg, false)
@@ -284,6 +325,8 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.WSUpgrades.Add(1)
 	s.metrics.WSConnections.Add(1)
+	wr.m.Opened.Add(1)
+	wr.m.Open.Add(1)
 	l.logOpen(c, "ws", &sock.hc, req)
 	// The 101 stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends.
@@ -376,14 +419,16 @@ func (l *loop) onFrame(c *conn, ev wsframe.Event) {
 	sock := c.ws
 	switch ev.Kind {
 	case wsframe.Text, wsframe.Binary:
-		s.metrics.WSMessagesIn.Add(1)
-		s.metrics.WSBytesIn.Add(int64(len(ev.Payload)))
-		if sock.closing.Load() || sock.route.h.OnMessage == nil {
-			return
-		}
 		mt := Text
 		if ev.Kind == wsframe.Binary {
 			mt = Binary
+		}
+		s.metrics.WSMessagesIn.Add(1)
+		s.metrics.WSBytesIn.Add(int64(len(ev.Payload)))
+		sock.route.m.MessagesIn[mt-1].Add(1)
+		sock.route.m.BytesIn.Add(int64(len(ev.Payload)))
+		if sock.closing.Load() || sock.route.h.OnMessage == nil {
+			return
 		}
 		sock.route.h.OnMessage(sock, Message{Type: mt, Data: ev.Payload})
 	case wsframe.Ping:
@@ -476,6 +521,8 @@ func (l *loop) wsClosed(c *conn, err error) {
 		code = int(ws.StatusAbnormalClosure)
 	}
 	s.metrics.WSCloseByCode[closeSlot(code)].Add(1)
+	sock.route.m.closes[closeSlot(code)].Add(1)
+	sock.route.m.Open.Add(-1)
 	l.logClose("ws", &sock.hc, code, sock.closeReason)
 	if sock.reader != nil {
 		l.putReader(sock)

@@ -14,16 +14,19 @@ import (
 //	GET /echo/sse  SSE: numbered events "id: N", "data: N", resuming after
 //	               Last-Event-ID; ?rate=R events per second (default 10, 0 = no
 //	               pause), ?count=C ends the response after C events
+//
+// Both refuse what a slow client has no room for (SlowClientError) rather
+// than close it: an echo is skipped, and /echo/sse retries the event.
 func mountEcho(srv *server.Server) error {
 	err := srv.WebSocket("/echo", server.WSHandler{
 		OnMessage: func(s *server.Socket, m server.Message) {
 			_ = s.Send(m)
 		},
-	}, server.WSOptions{Compression: true, MaxMessageBytes: 16 << 20, MaxSendQueueBytes: 64 << 20})
+	}, server.WSOptions{Compression: true, MaxMessageBytes: 16 << 20, MaxSendQueueBytes: 64 << 20, SlowClientPolicy: server.SlowClientError})
 	if err != nil {
 		return err
 	}
-	return srv.SSE("/echo/sse", server.SSEHandler{OnOpen: echoStream}, server.SSEOptions{Origins: []string{"*"}})
+	return srv.SSE("/echo/sse", server.SSEHandler{OnOpen: echoStream}, server.SSEOptions{Origins: []string{"*"}, SlowClientPolicy: server.SlowClientError})
 }
 
 // echoStream feeds one /echo/sse stream from its own goroutine; Send is safe

@@ -136,8 +136,8 @@ func tierOptions(cfg *config, verifier fanout.TokenVerifier) fanout.Options {
 		Namespaces:     cfg.Namespaces,
 		WS: fanout.WSRouteOptions{
 			Origins:           cfg.AllowedOrigins,
-			HeartbeatInterval: cfg.WSHeartbeat,
-			IdleTimeout:       cfg.WSIdleTimeout,
+			HeartbeatInterval: offIfZero(cfg.WSHeartbeat),
+			IdleTimeout:       offIfZero(cfg.WSIdleTimeout),
 			MaxSendQueueBytes: cfg.MaxSendQueueBytes,
 			Compression:       cfg.WSCompression,
 			SlowClientPolicy:  cfg.slowClient,
