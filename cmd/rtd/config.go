@@ -39,6 +39,7 @@ type config struct {
 	HeaderTimeout   time.Duration `yaml:"header-timeout"`
 	IdleTimeout     time.Duration `yaml:"idle-timeout"`
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
+	DrainDelay      time.Duration `yaml:"drain-delay"`
 	APIKey          string        `yaml:"api-key"`
 	JWTSecret       string        `yaml:"jwt-secret"`
 	JWTPublicKey    string        `yaml:"jwt-public-key"`
@@ -90,6 +91,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", 10*time.Second, "time allowed to send a request head")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "keep-alive idle timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown deadline")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 at once but keep serving everything this long before the graceful shutdown (load balancers stop sending new clients; 5s behind a Kubernetes Service; a second signal ends it)")
 	fs.StringVar(&c.APIKey, "api-key", "", "API key for /api/* (empty: loopback clients only)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret for connection tokens")
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "RS256/ES256 public key file (PEM or JWKS)")
@@ -172,7 +174,7 @@ func (c *config) resolve() []error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"slow-client-grace", c.SlowClientGrace}, {"ws-heartbeat", c.WSHeartbeat}, {"ws-idle-timeout", c.WSIdleTimeout}} {
+	}{{"drain-delay", c.DrainDelay}, {"slow-client-grace", c.SlowClientGrace}, {"ws-heartbeat", c.WSHeartbeat}, {"ws-idle-timeout", c.WSIdleTimeout}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative (%v)", d.key, d.v))
 		}

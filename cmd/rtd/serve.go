@@ -7,7 +7,11 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/pprof"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -18,7 +22,8 @@ import (
 	"github.com/rtd-project/rtd/server"
 )
 
-// serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM).
+// serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM), then,
+// after --drain-delay, shuts it down gracefully.
 func serve(ctx context.Context, args []string, env func(string) string, stderr io.Writer) error {
 	cfg, err := load(args, env, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -32,6 +37,22 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return err
 	}
 	log := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
+	// Everything runs on runCtx, which ends drain-delay after ctx does;
+	// leaving is set as ctx ends and turns /readyz to 503 meanwhile.
+	var leaving atomic.Bool
+	runCtx, stopRunning := context.WithCancel(context.Background())
+	defer stopRunning()
+	signalled := ctx
+	go func() {
+		select {
+		case <-signalled.Done():
+		case <-runCtx.Done():
+			return
+		}
+		drainAfter(runCtx, cfg.DrainDelay, &leaving, &log)
+		stopRunning()
+	}()
+	ctx = runCtx
 	verifier, err := newVerifier(cfg)
 	if err != nil {
 		return err
@@ -74,7 +95,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 			return b
 		})
 	}
-	if err := mountHealth(srv, brokerStatus); err != nil {
+	ready := func() bool { return !leaving.Load() && !srv.Draining() }
+	if err := mountHealth(srv, ready, brokerStatus); err != nil {
 		return err
 	}
 	if cfg.Echo {
@@ -165,17 +187,43 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 	}
 }
 
+// drainAfter sets leaving (/readyz answers 503) and waits delay (the
+// --drain-delay after SIGTERM, while everything else keeps serving), or
+// until a second SIGINT/SIGTERM or ctx ends.
+func drainAfter(ctx context.Context, delay time.Duration, leaving *atomic.Bool, log *zerolog.Logger) {
+	if delay <= 0 {
+		leaving.Store(true)
+		return
+	}
+	// Listening for the second signal before /readyz says 503: whoever
+	// saw the 503 may rely on a second signal being heard.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(again)
+	leaving.Store(true)
+	log.Info().Dur("drain_delay", delay).Msg("not ready: /readyz answers 503, shutdown after the drain delay")
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+		log.Info().Msg("second signal: drain delay cut short")
+	case <-ctx.Done():
+	}
+}
+
 // mountHealth registers /healthz (the process is up) and /readyz (it is
-// accepting work: 503 while draining, or while the cluster bus is
-// unavailable, with the reason in the body).
-func mountHealth(srv *server.Server, brokerStatus func() error) error {
+// accepting work: 503 once a shutdown signal came (during --drain-delay
+// and the drain), or while the cluster bus is unavailable, with the reason
+// in the body).
+func mountHealth(srv *server.Server, ready func() bool, brokerStatus func() error) error {
 	if err := srv.HandleFunc("GET", "/healthz", func(w *server.ResponseWriter, _ *server.Request) {
 		_, _ = w.WriteString("ok\n")
 	}); err != nil {
 		return err
 	}
 	return srv.HandleFunc("GET", "/readyz", func(w *server.ResponseWriter, _ *server.Request) {
-		if srv.Draining() {
+		if !ready() {
 			w.WriteHeader(503)
 			_, _ = w.WriteString("draining\n")
 			return
