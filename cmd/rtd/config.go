@@ -97,7 +97,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "RS256/ES256 public key file (PEM or JWKS)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "when set, a connection token's aud must name it")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "when set, a connection token's iss must be it")
-	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a token when a JWT key is set")
+	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "with a JWT key set, also admit clients without a token: they may subscribe to (and read presence and history of) channels in no namespace and in namespaces with anonymous: true, never personal ones, and publish only in client_publish namespaces")
 	fs.StringVar(&c.Broker, "broker", "", "NATS URL(s) joining several nodes: nats://[user:pass@]host:port, comma-separated for a NATS cluster")
 	fs.StringVar(&c.BrokerCreds, "broker-creds", "", "NATS credentials file (user JWT and nkey seed)")
 	fs.StringVar(&c.BrokerTLSCA, "broker-tls-ca", "", "PEM CA file to verify the NATS server (implies TLS)")
@@ -217,7 +217,7 @@ func load(args []string, env func(string) string, stderr io.Writer) (*config, er
 		if f.Name == "config" {
 			return
 		}
-		name := "RTD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := env(name); v != "" {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
 				envErr = fmt.Errorf("%s: %w", name, err)

@@ -1,6 +1,7 @@
 // Command rtd is the realtime fan-out daemon.
 //
 //	rtd serve [flags]      run the server (see rtd serve -h)
+//	rtd token [flags]      mint a connection token; rtd token check TOKEN
 //	rtd version            print the version
 package main
 
@@ -22,6 +23,7 @@ const usage = `usage: rtd <command> [flags]
 
 commands:
   serve               run the fan-out server (rtd serve -h for flags)
+  token               mint a connection token (rtd token -h); rtd token check TOKEN
   bench SCENARIO      load benchmarks: connect, fanout, echo, slow, churn (rtd bench -h)
   config check FILE   validate a YAML config file
   version             print the version
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "token":
+		return tokenMain(args[1:], os.Getenv, stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
 	case "config":
