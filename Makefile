@@ -5,13 +5,17 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION := v0.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
+# rtd version and /metrics rtd_build_info: the nearest tag (or the commit) and the revision.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
 .PHONY: all build run test test-deps lint fuzz bench bench-load bench-compare clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rtd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rtd
 
 ## run: start rtd serve on embedded defaults (:8080)
 run: build

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
@@ -66,7 +67,11 @@ func (t *Tier) guard(fn server.HandlerFunc) server.HandlerFunc {
 			writeJSONError(w, 401, "invalid API key")
 			return
 		}
+		start := time.Now()
 		fn(w, r)
+		if !w.Deferring() { // a deferred response is counted when it is done (offLoop)
+			t.apiLatency.Observe(int64(time.Since(start)))
+		}
 	}
 }
 
@@ -141,7 +146,7 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// batch holds copies (json.Unmarshal), so it outlives the request.
-	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) { t.publishBatch(w, batch, single) })
+	t.offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) { t.publishBatch(w, batch, single) })
 }
 
 // publishBatch publishes batch in order and answers the positions.
@@ -206,7 +211,7 @@ func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	cluster := t.clusterScope(r)
-	offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
+	t.offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
 }
 
 func (t *Tier) presence(w *server.ResponseWriter, channel string, cluster bool) {
@@ -269,7 +274,7 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// On a bus, a channel without local subscribers is read from the bus.
-	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
+	t.offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
 		res, err := t.hub.History(channel, since, limit)
 		if err != nil {
 			writeJSONError(w, 400, err.Error())
@@ -362,7 +367,7 @@ func rss() int64 {
 // cluster it adds the totals over every node, unless ?scope=node.
 func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
 	gc, cluster := r.Query("gc") == "1", t.clusterScope(r)
-	offLoop(w, gc || cluster, func(w *server.ResponseWriter) { t.stats(w, gc, cluster) })
+	t.offLoop(w, gc || cluster, func(w *server.ResponseWriter) { t.stats(w, gc, cluster) })
 }
 
 func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
@@ -370,6 +375,7 @@ func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
 		debug.FreeOSMemory()
 	}
 	st := t.Stats()
+	st.Connections["total"]-- // not the connection asking
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapInUseBytes = ms.HeapInuse
@@ -403,7 +409,7 @@ func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	op := relayOp{Op: opDisconnect, User: req.User, Client: req.Client}
-	offLoop(w, true, func(w *server.ResponseWriter) {
+	t.offLoop(w, true, func(w *server.ResponseWriter) {
 		if err := t.relay(&op); err != nil {
 			writeRelayFailed(w, "broker unavailable: disconnected on this node only, retry later", map[string]any{"disconnected": n, "relayed": false})
 			return
@@ -474,7 +480,7 @@ func (t *Tier) apiSend(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// m holds copies (json.Unmarshal), so it outlives the request.
-	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+	t.offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
 		relayed, err := t.relayDirect(opSend, &m)
 		if err != nil {
 			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)
@@ -512,7 +518,7 @@ func (t *Tier) apiBroadcast(w *server.ResponseWriter, r *server.Request) {
 		writeJSONError(w, 400, `broadcast takes no "user" or "client": use /api/send`)
 		return
 	}
-	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+	t.offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
 		relayed, err := t.relayDirect(opBroadcast, &m)
 		if err != nil {
 			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)

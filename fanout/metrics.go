@@ -2,6 +2,8 @@ package fanout
 
 import (
 	"bytes"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/rtd-project/rtd/metrics"
 	"github.com/rtd-project/rtd/server"
@@ -47,6 +49,11 @@ func (t *Tier) mountMetrics() error {
 		HistoryChannels:     func() float64 { return float64(t.hub.Stats().HistoryChannels) },
 		HistoryRefused:      func() float64 { return float64(t.hub.Stats().HistoryChannelsRefused) },
 		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
+		DeliveryLatency:     &m.DeliveryLatency,
+		HandshakeWS:         &m.HandshakeWS,
+		HandshakeSSE:        &m.HandshakeSSE,
+		APILatency:          &t.apiLatency,
+		Build:               buildInfo(t.o.Version, t.o.Revision),
 	}
 	reg, err := metrics.NewRegistry(metrics.Standard(readers), metrics.Options{})
 	if err != nil {
@@ -63,4 +70,26 @@ func (t *Tier) mountMetrics() error {
 		w.SetHeader("Content-Type", reg.ContentType())
 		_, _ = w.Write(b.Bytes())
 	}))
+}
+
+// buildInfo labels rtd_build_info: version and revision as given, else as
+// the toolchain stamped them, else "unknown".
+func buildInfo(version, revision string) *metrics.BuildInfo {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && revision == "" {
+				revision = s.Value
+			}
+		}
+	}
+	if version == "" {
+		version = "unknown"
+	}
+	if revision == "" {
+		revision = "unknown"
+	}
+	return &metrics.BuildInfo{Version: version, Revision: revision, Go: runtime.Version()}
 }

@@ -28,6 +28,11 @@ type Options struct {
 	// every channel not in another namespace.
 	AllowAnonymous bool
 
+	// Version and Revision label rtd_build_info on /metrics. Empty: what
+	// the Go toolchain stamped into the binary (module version,
+	// vcs.revision), else "unknown".
+	Version, Revision string
+
 	// Namespaces give channels matching a pattern their own options. The
 	// most specific (longest) matching pattern wins; "*" matches everything.
 	Namespaces []Namespace

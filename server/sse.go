@@ -122,6 +122,7 @@ var heartbeat = []byte(":\n\n")
 // startSSE checks and authorizes the request, then writes the stream's head.
 func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	s := l.s
+	start := time.Now()
 	o := &rt.sse.opts
 	origin := r.live.Header("Origin")
 	match := wsframe.MatchOrigin(origin, r.live.Header("Host"), o.Origins)
@@ -180,6 +181,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	c.flags = 0
 	s.metrics.SSEStreams.Add(1)
 	s.metrics.SSEConnections.Add(1)
+	s.metrics.HandshakeSSE.Observe(int64(time.Since(start)))
 	l.logOpen(c, "sse", &st.hc, r.live.Request)
 	// The head stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends: a client that sees the

@@ -11,13 +11,36 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/rtd-project/rtd/bench"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and revision are set at build time (make build):
+// -ldflags "-X main.version=$(git describe …) -X main.revision=$(git rev-parse HEAD)".
+// Without them, what the Go toolchain stamped (see init).
+var version, revision = "", ""
+
+func init() {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && revision == "" {
+				revision = s.Value
+			}
+		}
+		if version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = bi.Main.Version
+		}
+	}
+	if version == "" {
+		version = "dev"
+	}
+	if revision == "" {
+		revision = "unknown"
+	}
+}
 
 const usage = `usage: rtd <command> [flags]
 
@@ -63,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, args[2]+": ok")
 		return 0
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "rtd", version)
+		fmt.Fprintf(stdout, "rtd %s (revision %s, %s)\n", version, revision, runtime.Version())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -58,6 +61,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return err
 	}
 	tierOpts := tierOptions(cfg, verifier)
+	tierOpts.Version, tierOpts.Revision = version, revision
 	hubOpts := hubOptions(cfg, &tierOpts)
 	brokerStatus := func() error { return nil }
 	var brk *natsbroker.Broker
@@ -79,6 +83,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		IdleTimeout:     cfg.IdleTimeout,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          &log,
+		QuietPaths:      []string{"/healthz", "/readyz", "/metrics"},
 		Hub:             hubOpts,
 	})
 	if err != nil {
@@ -104,6 +109,13 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 			return err
 		}
 	}
+	go func() {
+		select {
+		case <-srv.Ready():
+			startupLine(&log, cfg, srv.Addr())
+		case <-ctx.Done():
+		}
+	}()
 	if path := env("RTD_CPUPROFILE"); path != "" {
 		stop, err := startCPUProfile(path)
 		if err != nil {
@@ -112,6 +124,73 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		defer stop()
 	}
 	return srv.Run(ctx)
+}
+
+// startupLine logs, once the server listens, what a new operator needs to
+// know: where it listens, who may connect, from which sites, over which bus.
+func startupLine(log *zerolog.Logger, cfg *config, addr string) {
+	log.Info().Str("addr", addr).Str("version", version).
+		Str("auth", authMode(cfg)).Str("api", apiMode(cfg)).
+		Str("origins", originPolicy(cfg.AllowedOrigins)).Str("broker", brokerMode(cfg.Broker)).
+		Msg("rtd serving")
+}
+
+func authMode(cfg *config) string {
+	var m string
+	switch {
+	case cfg.JWTSecret == "" && cfg.JWTPublicKey == "":
+		return "none: every client anonymous (set --jwt-secret or --jwt-public-key for tokens)"
+	case cfg.JWTSecret != "" && cfg.JWTPublicKey != "":
+		m = "jwt HS256 + RS256/ES256 (" + cfg.JWTPublicKey + ")"
+	case cfg.JWTSecret != "":
+		m = "jwt HS256"
+	default:
+		m = "jwt RS256/ES256 (" + cfg.JWTPublicKey + ")"
+	}
+	if cfg.JWTAudience != "" {
+		m += ", aud " + cfg.JWTAudience
+	}
+	if cfg.JWTIssuer != "" {
+		m += ", iss " + cfg.JWTIssuer
+	}
+	if cfg.AllowAnonymous {
+		return m + ", anonymous clients allowed"
+	}
+	return m + ", token required"
+}
+
+func apiMode(cfg *config) string {
+	if cfg.APIKey == "" {
+		return "loopback clients only (no --api-key)"
+	}
+	return "api key"
+}
+
+func originPolicy(origins []string) string {
+	switch {
+	case len(origins) == 0:
+		return "same-origin"
+	case slices.Contains(origins, "*"):
+		return "any site (*), rtd_token cookie not read"
+	}
+	return "same-origin and " + strings.Join(origins, " ")
+}
+
+// brokerMode names the bus without its credentials.
+func brokerMode(raw string) string {
+	if raw == "" {
+		return "none: one node, history in memory"
+	}
+	var out []string
+	for _, u := range strings.Split(raw, ",") {
+		u = strings.TrimSpace(u)
+		if p, err := url.Parse(u); err == nil && p.User != nil {
+			p.User = nil
+			u = p.String()
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ",")
 }
 
 // startCPUProfile writes a CPU profile to path until the returned func runs
