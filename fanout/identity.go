@@ -155,9 +155,9 @@ func (t *Tier) canPublish(id *Identity, channel string) bool {
 // refused.
 func publishRefusal(id *Identity) string {
 	if id.User == "" {
-		return "publish not permitted: anonymous clients publish only in client_publish namespaces"
+		return "publish not permitted: anonymous clients publish only in client-publish namespaces"
 	}
-	return "publish not permitted: channel not in token's publish claim nor in a client_publish namespace"
+	return "publish not permitted: channel not in token's publish claim nor in a client-publish namespace"
 }
 
 // isLoopback reports whether addr ("ip:port") is on a loopback address.

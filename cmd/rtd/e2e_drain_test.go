@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -131,4 +133,13 @@ func (d *daemon) exited(t *testing.T, when string) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("rtd did not exit %s", when)
 	}
+}
+
+// TestE2EUnknownEnvWarned: rtd serve says so, at warn, when an RTD_*
+// variable names no setting (a typo was silently ignored).
+func TestE2EUnknownEnvWarned(t *testing.T) {
+	cmd := exec.Command(rtdBinary, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "RTD_ALLOWED_ORIGIN=https://app.example")
+	d := runDaemon(t, cmd)
+	d.logs.waitFor(t, `"level":"warn"`, "unknown environment variable RTD_ALLOWED_ORIGIN, ignored (did you mean RTD_ALLOWED_ORIGINS?)")
 }

@@ -119,7 +119,7 @@ func TestE2ETokenTravelsAndRefusalsSayWhy(t *testing.T) {
 		t.Errorf("--allow-anonymous, default namespace on /ws: %v", r)
 	}
 	r = anon.call(`{"id":2,"op":"publish","channel":"news","data":1}`)
-	if e, _ := r["error"].(map[string]any); e == nil || e["code"] != 103.0 || !strings.Contains(e["message"].(string), "anonymous clients publish only in client_publish namespaces") {
+	if e, _ := r["error"].(map[string]any); e == nil || e["code"] != 103.0 || !strings.Contains(e["message"].(string), "anonymous clients publish only in client-publish namespaces") {
 		t.Errorf("anonymous publish: %v", r)
 	}
 }

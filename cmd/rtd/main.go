@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, "usage: rtd config check FILE\n")
 			return 2
 		}
-		if err := checkConfig(args[2]); err != nil {
+		if err := checkConfigTo(args[2], stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}

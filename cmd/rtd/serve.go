@@ -35,11 +35,10 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	if err != nil {
 		return err
 	}
-	level, err := zerolog.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		return err
+	log := zerolog.New(os.Stderr).Level(logLevels[cfg.LogLevel]).With().Timestamp().Logger()
+	for _, w := range cfg.warnings {
+		log.Warn().Msg(w)
 	}
-	log := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
 	// Everything runs on runCtx, which ends drain-delay after ctx does;
 	// leaving is set as ctx ends and turns /readyz to 503 meanwhile.
 	var leaving atomic.Bool
