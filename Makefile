@@ -10,7 +10,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
-.PHONY: all build run test test-deps lint fuzz bench bench-load bench-compare clean
+.PHONY: all build run test test-deps lint fuzz bench bench-load bench-compare release clean
 
 all: build
 
@@ -54,5 +54,19 @@ bench-load: build
 bench-compare: build
 	@bench/scripts/compare.sh
 
+## release: static binaries for linux/amd64 and linux/arm64 in $(DIST), version stamped, with SHA256SUMS
+## (darwin: the server builds, the bench client is Linux-only, so no darwin binary)
+DIST      ?= dist
+PLATFORMS := linux/amd64 linux/arm64
+release:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "rtd $(VERSION) $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' \
+			-o $(DIST)/rtd-$$os-$$arch ./cmd/rtd || exit 1; \
+	done
+	@cd $(DIST) && sha256sum rtd-* > SHA256SUMS && echo $(VERSION) > VERSION && cat SHA256SUMS
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,5 +130,64 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 	want := "rtd " + strings.TrimSpace(string(describe)) + " (revision "
 	if !strings.HasPrefix(string(out), want) {
 		t.Errorf("rtd version: %q, want it to start %q", out, want)
+	}
+}
+
+// TestMakeRelease: make release writes static linux/amd64 and linux/arm64
+// binaries (ELF of that machine, no interpreter: nothing to link at run
+// time), their SHA-256 sums, and the version (git describe) stamped in
+// them. It cross-compiles twice: skipped with -short.
+func TestMakeRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles rtd twice")
+	}
+	describe, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		t.Skipf("no git checkout: %v", err)
+	}
+	version := strings.TrimSpace(string(describe))
+	dist := t.TempDir()
+	mk := exec.Command("make", "-s", "release", "DIST="+dist)
+	mk.Dir = "../.."
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("make release: %v\n%s", err, out)
+	}
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for arch, machine := range map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64} {
+		name := "rtd-linux-" + arch
+		b, err := os.ReadFile(filepath.Join(dist, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%x  %s", sha256.Sum256(b), name); !strings.Contains(string(sums), want) {
+			t.Errorf("SHA256SUMS lacks %q:\n%s", want, sums)
+		}
+		f, err := elf.NewFile(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if f.Machine != machine {
+			t.Errorf("%s: machine %v", name, f.Machine)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Errorf("%s is dynamically linked", name)
+			}
+		}
+		if !bytes.Contains(b, []byte(version)) {
+			t.Errorf("%s: version %s not stamped", name, version)
+		}
+	}
+	// The Dockerfile (docs/production.md §10) copies what make release writes.
+	df, err := os.ReadFile("../../Dockerfile")
+	if err != nil || !strings.Contains(string(df), "COPY dist/rtd-linux-${TARGETARCH} ") {
+		t.Errorf("Dockerfile does not copy dist/rtd-linux-${TARGETARCH}: %v\n%s", err, df)
+	}
+	out, err := exec.Command(filepath.Join(dist, "rtd-linux-amd64"), "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "rtd "+version+" (revision ") {
+		t.Errorf("rtd-linux-amd64 version: %q %v", out, err)
 	}
 }
