@@ -5,13 +5,17 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION := v0.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
+# rtd version and /metrics rtd_build_info: the nearest tag (or the commit) and the revision.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
-.PHONY: all build run test test-deps lint cross fuzz bench bench-load bench-compare clean
+.PHONY: all build run test test-deps lint cross fuzz bench bench-load bench-compare release clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rtd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rtd
 
 ## run: start rtd serve on embedded defaults (:8080)
 run: build
@@ -57,5 +61,19 @@ bench-load: build
 bench-compare: build
 	@bench/scripts/compare.sh
 
+## release: static binaries for linux/amd64 and linux/arm64 in $(DIST), version stamped, with SHA256SUMS
+## (darwin: the server builds, the bench client is Linux-only, so no darwin binary)
+DIST      ?= dist
+PLATFORMS := linux/amd64 linux/arm64
+release:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "rtd $(VERSION) $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' \
+			-o $(DIST)/rtd-$$os-$$arch ./cmd/rtd || exit 1; \
+	done
+	@cd $(DIST) && sha256sum rtd-* > SHA256SUMS && echo $(VERSION) > VERSION && cat SHA256SUMS
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

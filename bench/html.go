@@ -5,6 +5,7 @@ import (
 	_ "embed" // the ECharts script, inlined into the page
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"time"
@@ -48,7 +49,9 @@ func (r *Result) WriteHTML(w io.Writer) error {
 	line := func(title, subtitle, unit string) *charts.Line {
 		l := charts.NewLine()
 		l.SetGlobalOptions(
-			charts.WithInitializationOpts(opts.Initialization{Width: "900px", Height: "380px"}),
+			// The page's width, up to 900 px (see responsive): a phone
+			// gets whole charts, not the left of each.
+			charts.WithInitializationOpts(opts.Initialization{Width: "100%", Height: "380px"}),
 			charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle}),
 			charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 			charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "bottom"}),
@@ -87,8 +90,55 @@ func (r *Result) WriteHTML(w io.Writer) error {
 	if !ok {
 		return errors.New("bench: html report: go-echarts left out the script's slot")
 	}
-	_, err := fmt.Fprintf(w, "%s<script>\n%s\n</script>%s", head, echartsJS, tail)
+	page2, err := r.responsive(string(tail))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s<script>\n%s\n</script>%s", head, echartsJS, page2)
 	return err
+}
+
+// responsiveHead makes the page fit narrow screens: the charts take the
+// width there is (at most 900 px) and redraw when it changes.
+const responsiveHead = `<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body { font-family: system-ui, sans-serif; margin: 0 auto; padding: 0 8px; max-width: 1840px }
+.container { width: 100%; max-width: 900px }
+table.figures { border-collapse: collapse; margin: 16px auto; max-width: 900px; width: 100% }
+table.figures th { text-align: left; white-space: nowrap; padding: 4px 12px 4px 0; vertical-align: top }
+table.figures td { padding: 4px 0; font-family: ui-monospace, monospace; overflow-wrap: anywhere }
+</style>
+</head>`
+
+const resizeScript = `<script>
+window.addEventListener("resize", function () {
+  document.querySelectorAll(".item").forEach(function (el) {
+    var c = echarts.getInstanceByDom(el);
+    if (c) { c.resize(); }
+  });
+});
+</script>
+</body>`
+
+// responsive adds to the rendered page (from after the ECharts script)
+// the viewport and styles, the figures as a text table above the charts
+// (readable without JavaScript, and by screen readers), and the resize
+// handler.
+func (r *Result) responsive(page string) (string, error) {
+	var t strings.Builder
+	t.WriteString("<body>\n<table class=\"figures\">\n<caption>rtd bench " + html.EscapeString(r.Scenario) + "</caption>\n")
+	for _, row := range r.rows() {
+		fmt.Fprintf(&t, "<tr><th scope=\"row\">%s</th><td>%s</td></tr>\n", html.EscapeString(row[0]), html.EscapeString(row[1]))
+	}
+	t.WriteString("</table>")
+	for _, tag := range []string{"</head>", "<body>", "</body>"} {
+		if strings.Count(page, tag) != 1 {
+			return "", fmt.Errorf("bench: html report: %s not found once in the page", tag)
+		}
+	}
+	page = strings.Replace(page, "</head>", responsiveHead, 1)
+	page = strings.Replace(page, "<body>", t.String(), 1)
+	return strings.Replace(page, "</body>", resizeScript, 1), nil
 }
 
 // useEmbeddedAssets swaps the page's one external asset, the ECharts script

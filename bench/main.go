@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 )
 
 const usage = `usage: rtd bench SCENARIO [flags]
@@ -51,13 +53,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "compare" {
 		if err := Compare(stdout, args[1:]); err != nil {
-			fmt.Fprintln(stderr, "rtd bench:", err)
+			fmt.Fprintln(stderr, "rtd bench:", strings.TrimPrefix(err.Error(), "bench: "))
 			return 1
 		}
 		return 0
 	}
 	fs, o := newFlagSet(stderr)
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -86,7 +91,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "rtd bench:", err)
+		fmt.Fprintln(stderr, "rtd bench:", strings.TrimPrefix(err.Error(), "bench: "))
 		return 1
 	}
 	return 0
@@ -131,11 +136,13 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *mainOptions) {
 	fs.BoolVar(&o.child, "child", false, "")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
+		tw := tabwriter.NewWriter(stderr, 0, 0, 2, ' ', 0)
 		fs.VisitAll(func(f *flag.Flag) {
 			if f.Name != "child" {
-				fmt.Fprintf(stderr, "  --%s\t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
+				fmt.Fprintln(tw, flagHelp(f))
 			}
 		})
+		_ = tw.Flush()
 	}
 	return fs, o
 }
@@ -172,4 +179,28 @@ func writeFile(name string, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// flagHelp is one flag's line of rtd bench -h: its name, the kind of value
+// and the usage, with the default once (the usage's own "(default …)" when
+// it has one, the zero value said by the usage or not at all) and quoted
+// only for strings.
+func flagHelp(f *flag.Flag) string {
+	kind, use := flag.UnquoteUsage(f)
+	line := "  --" + f.Name
+	if kind != "" {
+		line += " " + kind
+	}
+	line += "\t" + use
+	switch f.DefValue {
+	case "", "0", "0s", "false":
+		return line
+	}
+	if strings.Contains(use, "(default") {
+		return line
+	}
+	if kind == "string" {
+		return line + fmt.Sprintf(" (default %q)", f.DefValue)
+	}
+	return line + " (default " + f.DefValue + ")"
 }

@@ -117,7 +117,17 @@ func (r *Result) WriteJSON(w io.Writer) error {
 // WriteTable writes the human summary of r.
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	for _, row := range r.rows() {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+// rows are the summary's lines, figure name and figures: WriteTable's
+// table, and the HTML report's.
+func (r *Result) rows() [][2]string {
+	var out [][2]string
+	row := func(k, format string, a ...any) { out = append(out, [2]string{k, fmt.Sprintf(format, a...)}) }
 	row("scenario", "%s  (%s, %s protocol, %d conns, %d channels, size %d, %s, %d procs)", r.Scenario, r.Config.Transport,
 		r.Config.Protocol, r.Conns, r.Config.Channels, r.Config.Size, time.Duration(r.Config.Duration), r.Client.Procs)
 	row("server", "%s", strings.Join(r.Config.URLs, " "))
@@ -149,15 +159,25 @@ func (r *Result) WriteTable(w io.Writer) error {
 		row("churn", "%d opened and closed, %d failed", r.ChurnOpened, r.ChurnFailed)
 	}
 	if r.Server.PID > 0 {
-		row("server memory", "base %s, with conns %s, peak %s; %.0f B per connection",
-			mib(r.Server.BaseRSS), mib(r.Server.ReadyRSS), mib(r.Server.PeakRSS), r.Server.PerConn)
+		row("server memory", "base %s, with conns %s, peak %s; %s per connection",
+			mib(r.Server.BaseRSS), mib(r.Server.ReadyRSS), mib(r.Server.PeakRSS), perConn(r.Server.PerConn))
 	}
 	row("client", "%.2f cores (%.0f%% of the machine), %.1f CPU s, peak RSS %s", r.Client.Cores,
 		100*r.Client.CPUShare, r.Client.CPUSeconds, mib(r.Client.RSS))
 	for _, e := range r.Errors {
 		row("error", "%s", e)
 	}
-	return tw.Flush()
+	return out
+}
+
+// perConn is the server's memory per connection, or why there is no
+// figure: the RSS can shrink while connections open (the garbage collector
+// returned more than they took), and a negative size means nothing.
+func perConn(b float64) string {
+	if b < 0 {
+		return "n/a (RSS shrank)"
+	}
+	return fmt.Sprintf("%.0f B", b)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sampleResult() *Result {
@@ -106,5 +107,60 @@ func TestCompareRatios(t *testing.T) {
 	// rtd delivers 4x as much and its p50 is 4x lower: both ratios say 4.00x.
 	if got := strings.Count(out.String(), "4.00x"); got != 2 {
 		t.Fatalf("want two 4.00x ratios:\n%s", out.String())
+	}
+}
+
+// TestCompareSanity: a negative bytes-per-connection (the RSS shrank) is
+// shown as n/a and gives no ratio, and runs of different scenarios or
+// durations are compared with a warning.
+func TestCompareSanity(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, scenario string, perConn float64, d time.Duration) string {
+		r := sampleResult()
+		r.Scenario, r.Server.PerConn, r.Config.Duration = scenario, perConn, d
+		path := dir + "/" + name + ".json"
+		if err := writeFile(path, r.WriteJSON); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a, b := write("a", ScenarioFanout, 1200, 10*time.Second), write("b", ScenarioConnect, -300, 5*time.Second)
+	var out bytes.Buffer
+	if err := Compare(&out, []string{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"warning: a.json and b.json differ in scenario (fanout, connect)",
+		"warning: a.json and b.json differ in duration (10s, 5s)",
+		"n/a",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "-300") || strings.Contains(s, "-4.00x") || strings.Contains(s, "-0.25x") {
+		t.Errorf("a negative size or ratio:\n%s", s)
+	}
+}
+
+// TestWriteHTMLResponsive: the report fits the screen (no fixed 900 px
+// chart), redraws on resize, and carries its figures as a text table.
+func TestWriteHTMLResponsive(t *testing.T) {
+	page := renderHTML(t)
+	for _, want := range []string{
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		"width:100%",
+		"getInstanceByDom",
+		`<table class="figures">`,
+		`<tr><th scope="row">delivered</th><td>49 of 50  (0/s)</td></tr>`,
+		`<tr><th scope="row">lost / duplicated</th>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "width:900px") {
+		t.Error("a chart fixed at 900 px")
 	}
 }

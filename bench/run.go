@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -42,7 +43,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	p, err := d.waitReady(ctx)
 	r.ConnectSeconds = time.Since(d.begin).Seconds()
 	if err != nil {
-		_, _ = cs.stop(nil)
+		// The connections' own errors say why (refused, 401, a bad URL …).
+		if part, _ := cs.stop(nil); part != nil && len(part.Errors) > 0 {
+			err = fmt.Errorf("%w: %s", err, strings.Join(part.Errors, "; "))
+		}
 		return nil, err
 	}
 	r.ConnectRate = float64(p.Ready) / r.ConnectSeconds

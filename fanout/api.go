@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/server"
@@ -51,7 +52,7 @@ func (t *Tier) mountAPI() error {
 	}
 	api := t.srv.Group("", t.apiGuard)
 	for _, r := range routes {
-		if err := api.HandleFunc(r.method, r.pattern, r.fn); err != nil {
+		if err := api.HandleFunc(r.method, r.pattern, t.timed(r.fn)); err != nil {
 			return err
 		}
 	}
@@ -71,6 +72,18 @@ func (t *Tier) apiGuard(r *server.Request) error {
 		return errAPIKey
 	}
 	return nil
+}
+
+// timed runs fn and records how long the API took to answer; a deferred
+// answer is recorded when it is done (offLoop).
+func (t *Tier) timed(fn server.HandlerFunc) server.HandlerFunc {
+	return func(w *server.ResponseWriter, r *server.Request) {
+		start := time.Now()
+		fn(w, r)
+		if !w.Deferring() {
+			t.apiLatency.Observe(int64(time.Since(start)))
+		}
+	}
 }
 
 func (t *Tier) apiAllowed(r *server.Request) bool {
@@ -144,7 +157,7 @@ func (t *Tier) apiPublish(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// batch holds copies (json.Unmarshal), so it outlives the request.
-	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) { t.publishBatch(w, batch, single) })
+	t.offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) { t.publishBatch(w, batch, single) })
 }
 
 // publishBatch publishes batch in order and answers the positions.
@@ -209,7 +222,7 @@ func (t *Tier) apiPresence(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	cluster := t.clusterScope(r)
-	offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
+	t.offLoop(w, cluster, func(w *server.ResponseWriter) { t.presence(w, channel, cluster) })
 }
 
 func (t *Tier) presence(w *server.ResponseWriter, channel string, cluster bool) {
@@ -272,7 +285,7 @@ func (t *Tier) apiHistory(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// On a bus, a channel without local subscribers is read from the bus.
-	offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
+	t.offLoop(w, t.hub.HasBroker(), func(w *server.ResponseWriter) {
 		res, err := t.hub.History(channel, since, limit)
 		if err != nil {
 			writeJSONError(w, 400, err.Error())
@@ -365,7 +378,7 @@ func rss() int64 {
 // cluster it adds the totals over every node, unless ?scope=node.
 func (t *Tier) apiStats(w *server.ResponseWriter, r *server.Request) {
 	gc, cluster := r.Query("gc") == "1", t.clusterScope(r)
-	offLoop(w, gc || cluster, func(w *server.ResponseWriter) { t.stats(w, gc, cluster) })
+	t.offLoop(w, gc || cluster, func(w *server.ResponseWriter) { t.stats(w, gc, cluster) })
 }
 
 func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
@@ -373,6 +386,7 @@ func (t *Tier) stats(w *server.ResponseWriter, gc, cluster bool) {
 		debug.FreeOSMemory()
 	}
 	st := t.Stats()
+	st.Connections["total"]-- // not the connection asking
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapInUseBytes = ms.HeapInuse
@@ -406,7 +420,7 @@ func (t *Tier) apiDisconnect(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	op := relayOp{Op: opDisconnect, User: req.User, Client: req.Client}
-	offLoop(w, true, func(w *server.ResponseWriter) {
+	t.offLoop(w, true, func(w *server.ResponseWriter) {
 		if err := t.relay(&op); err != nil {
 			writeRelayFailed(w, "broker unavailable: disconnected on this node only, retry later", map[string]any{"disconnected": n, "relayed": false})
 			return
@@ -477,7 +491,7 @@ func (t *Tier) apiSend(w *server.ResponseWriter, r *server.Request) {
 		return
 	}
 	// m holds copies (json.Unmarshal), so it outlives the request.
-	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+	t.offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
 		relayed, err := t.relayDirect(opSend, &m)
 		if err != nil {
 			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)
@@ -515,7 +529,7 @@ func (t *Tier) apiBroadcast(w *server.ResponseWriter, r *server.Request) {
 		writeJSONError(w, 400, `broadcast takes no "user" or "client": use /api/send`)
 		return
 	}
-	offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
+	t.offLoop(w, t.o.Cluster != nil, func(w *server.ResponseWriter) {
 		relayed, err := t.relayDirect(opBroadcast, &m)
 		if err != nil {
 			writeRelayFailed(w, "broker unavailable: nothing was sent, retry later", nil)

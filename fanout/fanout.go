@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/metrics/latency"
 	"github.com/rtd-project/rtd/proto/sse"
 	"github.com/rtd-project/rtd/server"
 )
@@ -21,6 +22,7 @@ type Tier struct {
 	authFailures atomic.Int64
 	apiRejected  atomic.Int64
 	published    atomic.Int64
+	apiLatency   latency.Histogram // /api/* and /metrics response times
 
 	mu          sync.Mutex
 	expiring    map[*server.Socket]*session // sockets whose token expires

@@ -191,7 +191,7 @@ func TestCrossSiteRefusedByDefault(t *testing.T) {
 // client), nor can bob's.
 func TestRefreshKeepsIdentity(t *testing.T) {
 	addr := tierServer(t, Options{Verifier: verifier(t), AllowAnonymous: true,
-		Namespaces: []Namespace{{Pattern: "public:*", Anonymous: true}}}, hub.Options{})
+		Namespaces: []Namespace{{Pattern: "public:*", Anonymous: true}, {Pattern: "private"}}}, hub.Options{})
 	alice := signToken(t, "alice", "private")
 
 	anon, _ := dialWS(t, addr, "", nil)

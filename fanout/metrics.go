@@ -2,6 +2,8 @@ package fanout
 
 import (
 	"bytes"
+	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/rtd-project/rtd/metrics"
@@ -48,6 +50,11 @@ func (t *Tier) mountMetrics() error {
 		HistoryChannels:     func() float64 { return float64(t.hub.Stats().HistoryChannels) },
 		HistoryRefused:      func() float64 { return float64(t.hub.Stats().HistoryChannelsRefused) },
 		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
+		DeliveryLatency:     &m.DeliveryLatency,
+		HandshakeWS:         &m.HandshakeWS,
+		HandshakeSSE:        &m.HandshakeSSE,
+		APILatency:          &t.apiLatency,
+		Build:               buildInfo(t.o.Version, t.o.Revision),
 	}
 	standard := metrics.Standard(readers)
 	if _, err := metrics.NewRegistry(standard, metrics.Options{OmitRuntime: true}); err != nil {
@@ -63,7 +70,7 @@ func (t *Tier) mountMetrics() error {
 	)
 	// Guarded as /api/* is: the figures (connections, users, publication
 	// rates) tell an outsider about the service and its load.
-	return t.srv.Group("", t.apiGuard).HandleFunc("GET", "/metrics", func(w *server.ResponseWriter, _ *server.Request) {
+	return t.srv.Group("", t.apiGuard).HandleFunc("GET", "/metrics", t.timed(func(w *server.ResponseWriter, _ *server.Request) {
 		once.Do(func() {
 			reg, regErr = metrics.NewRegistry(append(standard, RouteMetrics(t.srv)...), metrics.Options{})
 		})
@@ -78,7 +85,7 @@ func (t *Tier) mountMetrics() error {
 		}
 		w.SetHeader("Content-Type", reg.ContentType())
 		_, _ = w.Write(b.Bytes())
-	})
+	}))
 }
 
 // RouteMetrics returns the per-route series (metrics.RouteMetrics) of every
@@ -115,4 +122,26 @@ func RouteMetrics(srv *server.Server) []metrics.Metric {
 		routes = append(routes, r)
 	}
 	return metrics.RouteMetrics(routes)
+}
+
+// buildInfo labels rtd_build_info: version and revision as given, else as
+// the toolchain stamped them, else "unknown".
+func buildInfo(version, revision string) *metrics.BuildInfo {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && revision == "" {
+				revision = s.Value
+			}
+		}
+	}
+	if version == "" {
+		version = "unknown"
+	}
+	if revision == "" {
+		revision = "unknown"
+	}
+	return &metrics.BuildInfo{Version: version, Revision: revision, Go: runtime.Version()}
 }

@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"sync"
+	"time"
 
 	"github.com/rtd-project/rtd/server"
 )
@@ -14,10 +15,15 @@ import (
 // queue served by a goroutine, which keeps their order.
 
 // offLoop runs fn now, or, when mayWait, after the handler on a goroutine of
-// its own. fn must not touch the Request.
-func offLoop(w *server.ResponseWriter, mayWait bool, fn func(w *server.ResponseWriter)) {
+// its own (its time counted in the API latency from now: guard counts the
+// handlers that answer on the loop). fn must not touch the Request.
+func (t *Tier) offLoop(w *server.ResponseWriter, mayWait bool, fn func(w *server.ResponseWriter)) {
 	if mayWait {
-		w.Defer(fn)
+		start := time.Now()
+		w.Defer(func(w *server.ResponseWriter) {
+			fn(w)
+			t.apiLatency.Observe(int64(time.Since(start)))
+		})
 		return
 	}
 	fn(w)

@@ -21,8 +21,17 @@ type Options struct {
 	// Verifier checks connection tokens. Nil: every client is anonymous.
 	Verifier TokenVerifier
 	// AllowAnonymous admits clients without a token when a Verifier is set.
-	// Anonymous clients subscribe only where a namespace says Anonymous.
+	// Anonymous clients may subscribe to (and read the presence and history
+	// of) channels in no namespace and in namespaces marked Anonymous; never
+	// personal channels; they publish only where a namespace has
+	// ClientPublish. A namespace "*" without Anonymous keeps them out of
+	// every channel not in another namespace.
 	AllowAnonymous bool
+
+	// Version and Revision label rtd_build_info on /metrics. Empty: what
+	// the Go toolchain stamped into the binary (module version,
+	// vcs.revision), else "unknown".
+	Version, Revision string
 
 	// Namespaces give channels matching a pattern their own options. The
 	// most specific (longest) matching pattern wins; "*" matches everything.
@@ -104,7 +113,7 @@ type Namespace struct {
 	// "user:*", only user 42 may subscribe to "user:42".
 	Personal bool `yaml:"personal"`
 	// Anonymous lets clients without a token subscribe (when a Verifier is
-	// set and AllowAnonymous is on).
+	// set and AllowAnonymous is on; without a Verifier every client may).
 	Anonymous bool `yaml:"anonymous"`
 }
 

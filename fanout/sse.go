@@ -24,8 +24,8 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 		return &server.HTTPError{Status: 400, Message: `{"error":"too many channels"}`}
 	}
 	for _, ch := range chans {
-		if !t.canSubscribe(id, ch) {
-			return &server.HTTPError{Status: 403, Message: `{"error":"subscribe not permitted"}`}
+		if why := t.whyNot(id, ch); why != "" {
+			return refusal(403, "subscribe not permitted", ch, why)
 		}
 	}
 	r.SetUser(id.User)

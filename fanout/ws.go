@@ -104,7 +104,7 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 		t.reply(sock, cmd.ID, hubErr(err, nil))
 	case "publish":
 		if !t.canPublish(id, cmd.Channel) {
-			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "publish not permitted"))
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, publishRefusal(id)))
 			return
 		}
 		if len(cmd.Data) == 0 {
@@ -113,8 +113,8 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 		}
 		t.clientPublish(sock, ss, cmd.ID, cmd.Channel, hub.Publication{Event: cmd.Event, Data: cmd.Data})
 	case "presence":
-		if !t.canSubscribe(id, cmd.Channel) {
-			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "presence not permitted"))
+		if why := t.whyNot(id, cmd.Channel); why != "" {
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "presence not permitted: "+why))
 			return
 		}
 		p, err := t.hub.Presence(cmd.Channel)
@@ -132,8 +132,8 @@ func (t *Tier) wsMessage(sock *server.Socket, m server.Message) {
 			}))
 		}()
 	case "history":
-		if !t.canSubscribe(id, cmd.Channel) {
-			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "history not permitted"))
+		if why := t.whyNot(id, cmd.Channel); why != "" {
+			t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "history not permitted: "+why))
 			return
 		}
 		since, perr := parseSince(cmd.Since)
@@ -169,8 +169,8 @@ func parseCommand(data []byte) (command, error) {
 // subscribe answers with the reply first, then what the client missed, then
 // live publications: SubscribeWith keeps that order on the socket's loop.
 func (t *Tier) subscribe(sock *server.Socket, id *Identity, cmd *command) {
-	if !t.canSubscribe(id, cmd.Channel) {
-		t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "subscribe not permitted"))
+	if why := t.whyNot(id, cmd.Channel); why != "" {
+		t.reply(sock, cmd.ID, errReply(CodePermissionDenied, "subscribe not permitted: "+why))
 		return
 	}
 	since, err := parseSince(cmd.Since)

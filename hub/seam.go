@@ -78,6 +78,9 @@ type Prepared struct {
 	WS          []byte // complete WebSocket frame
 	SSE         []byte // complete SSE event
 	Ext         any    // whatever else the Encoder attached (a compressed frame, say)
+	// At is when the publication was prepared, Unix nanoseconds, if the
+	// Encoder stamps it (the server does, for its delivery latency).
+	At int64
 }
 
 // Batch is one prepared publication for the recipients on one loop. Its

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/rtd-project/rtd/metrics/latency"
 )
 
 // Kind is how Prometheus treats a series' value.
@@ -20,6 +22,9 @@ const (
 	Counter Kind = iota
 	// Gauge goes up and down.
 	Gauge
+	// Histogram is a latency.Histogram (Metric.Histogram), rendered in
+	// seconds with its classic buckets.
+	Histogram
 )
 
 // Metric is one series, read on every scrape.
@@ -35,6 +40,8 @@ type Metric struct {
 	// goroutine, concurrently with whatever updates it, so it must be safe
 	// for that (an atomic load, or a snapshot under the owner's lock).
 	Value func() float64
+	// Histogram is read on every scrape for Kind Histogram (Value unused).
+	Histogram *latency.Histogram
 }
 
 // Options configure a Registry. The zero value exposes the Go runtime
@@ -69,6 +76,8 @@ func NewRegistry(ms []Metric, o Options) (*Registry, error) {
 			c = prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.Name, Help: m.Help, ConstLabels: m.Labels}, m.Value)
 		case Gauge:
 			c = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: m.Name, Help: m.Help, ConstLabels: m.Labels}, m.Value)
+		case Histogram:
+			c = &histogramCollector{desc: prometheus.NewDesc(m.Name, m.Help, nil, m.Labels), h: m.Histogram}
 		default:
 			return nil, fmt.Errorf("%w: %q: unknown Kind %d", ErrBadMetric, m.Name, m.Kind)
 		}
@@ -98,7 +107,10 @@ func NewRegistry(ms []Metric, o Options) (*Registry, error) {
 // such names need quoting in PromQL and are escaped differently by each
 // scraper, so they would not reach dashboards as spelled here.
 func check(m Metric) error {
-	if m.Value == nil {
+	if m.Kind == Histogram && m.Histogram == nil {
+		return errors.New("no Histogram")
+	}
+	if m.Kind != Histogram && m.Value == nil {
 		return errors.New("no Value")
 	}
 	if !model.LegacyValidation.IsValidMetricName(m.Name) {
@@ -134,4 +146,25 @@ func (r *Registry) ContentType() string { return string(textFormat) }
 // Int64 returns a reader of v, for counters kept as atomics.
 func Int64(v *atomic.Int64) func() float64 {
 	return func() float64 { return float64(v.Load()) }
+}
+
+// histogramCollector renders a latency.Histogram in seconds.
+type histogramCollector struct {
+	desc *prometheus.Desc
+	h    *latency.Histogram
+}
+
+func (c *histogramCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *histogramCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.h.Snapshot()
+	buckets := make(map[float64]uint64, len(latency.Bounds))
+	for i, b := range latency.Bounds {
+		buckets[b.Seconds()] = s.Cumulative[i]
+	}
+	m, err := prometheus.NewConstHistogram(c.desc, s.Count, s.Sum.Seconds(), buckets)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(c.desc, err)
+	}
+	ch <- m
 }

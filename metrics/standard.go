@@ -1,6 +1,10 @@
 package metrics
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/rtd-project/rtd/metrics/latency"
+)
 
 // Readers are the live values behind rtd's standard metric set. Each is
 // called on every scrape and must be safe to call concurrently with the
@@ -50,6 +54,22 @@ type Readers struct {
 	HistoryChannels     func() float64 // rtd_history_channels
 	HistoryRefused      func() float64 // rtd_history_channels_refused_total
 	AuthFailures        func() float64 // rtd_auth_failures_total
+
+	// Latency histograms (seconds, buckets latency.Bounds).
+	DeliveryLatency *latency.Histogram // rtd_delivery_latency_seconds: publication prepared → written to the socket, per delivery batch
+	HandshakeWS     *latency.Histogram // rtd_handshake_seconds{transport="ws"}
+	HandshakeSSE    *latency.Histogram // rtd_handshake_seconds{transport="sse"}
+	APILatency      *latency.Histogram // rtd_api_request_duration_seconds
+
+	// Build identifies the binary: rtd_build_info{version,revision,go} 1.
+	Build *BuildInfo
+}
+
+// BuildInfo labels rtd_build_info.
+type BuildInfo struct {
+	Version  string // release version (git describe), or "unknown"
+	Revision string // VCS revision, or "unknown"
+	Go       string // the Go toolchain (runtime.Version())
 }
 
 // closeCodes are the WebSocket close codes with a series of their own;
@@ -117,6 +137,21 @@ func Standard(r Readers) []Metric {
 	add(Gauge, "rtd_history_channels", "Channels alive with history on (bounded by max-history-channels).", r.HistoryChannels)
 	add(Counter, "rtd_history_channels_refused_total", "Publications refused because max-history-channels channels with history were alive.", r.HistoryRefused)
 	add(Counter, "rtd_auth_failures_total", "Connection tokens and API keys refused.", r.AuthFailures)
+
+	hist := func(name, help string, labels map[string]string, h *latency.Histogram) {
+		if h != nil {
+			ms = append(ms, Metric{Name: name, Help: help, Kind: Histogram, Labels: labels, Histogram: h})
+		}
+	}
+	hist("rtd_delivery_latency_seconds", "Time from a publication being prepared by the hub to its bytes being written to the subscribers' sockets, per delivery batch (one per event loop per publication).", nil, r.DeliveryLatency)
+	const handshakeHelp = "Server time of a WebSocket upgrade or SSE stream start: request parsed to response head queued (token check and registration included)."
+	hist("rtd_handshake_seconds", handshakeHelp, map[string]string{"transport": "ws"}, r.HandshakeWS)
+	hist("rtd_handshake_seconds", handshakeHelp, map[string]string{"transport": "sse"}, r.HandshakeSSE)
+	hist("rtd_api_request_duration_seconds", "Time to answer a /api/* request (and /metrics), from the request parsed to the response handed to the loop.", nil, r.APILatency)
+	if b := r.Build; b != nil {
+		ms = append(ms, Metric{Name: "rtd_build_info", Help: "The running binary: version, VCS revision and Go toolchain; always 1.", Kind: Gauge,
+			Labels: map[string]string{"version": b.Version, "revision": b.Revision, "go": b.Go}, Value: func() float64 { return 1 }})
+	}
 	return ms
 }
 

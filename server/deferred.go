@@ -27,6 +27,10 @@ import (
 // fn answers 500.
 func (w *ResponseWriter) Defer(fn func(w *ResponseWriter)) { w.deferred = fn }
 
+// Deferring reports whether the handler has called Defer: its response is
+// still to be written when the handler returns.
+func (w *ResponseWriter) Deferring() bool { return w.deferred != nil }
+
 var deferredWriters = sync.Pool{New: func() any { return new(ResponseWriter) }}
 
 // maxAwaitInput bounds what a client may send while its connection waits for

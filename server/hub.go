@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -51,6 +52,7 @@ func (h *hubSeam) Evict(sub hub.Subscriber, reason string) {
 // push of the channel protocol, plus a lazily compressed variant for deflate
 // sockets) and its SSE event, each encoded once for every recipient.
 func (h *hubSeam) Encode(p *hub.Prepared) {
+	p.At = time.Now().UnixNano() // for Metrics.DeliveryLatency
 	push := appendPush(make([]byte, 0, 96+len(p.Data)+len(p.Channel)), &p.Publication)
 	wp := wsframe.NewPrepared(ws.OpText, push)
 	p.WS = wp.Frame()

@@ -42,9 +42,20 @@ func remote(c *conn) string {
 
 // logRequest logs a plain HTTP request answered with status.
 func (l *loop) logRequest(c *conn, req *http1.Request, status int) {
-	if e := l.s.hot.Info(); e != nil {
+	if e := l.requestLevel(req); e != nil {
 		e.Bytes("method", req.Method).Bytes("path", req.Path).Int("status", status).Str("remote", remote(c)).Msg("http")
 	}
+}
+
+// requestLevel is the event a request's line starts: debug for
+// Options.QuietPaths, else info.
+func (l *loop) requestLevel(req *http1.Request) *zerolog.Event {
+	for _, p := range l.s.opts.QuietPaths {
+		if string(req.Path) == p {
+			return l.s.hot.Debug()
+		}
+	}
+	return l.s.hot.Info()
 }
 
 // logBadRequest logs a request that could not be parsed.

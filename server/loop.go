@@ -50,6 +50,7 @@ type loop struct {
 	sent      [2]deliveries                // WebSocket and SSE deliveries since the last flush, for the metrics
 	routeSent []deliveries                 // the same per route (Server.routeMetrics), fixed at the loop's start
 	arena     []byte                       // frames built on the loop (pongs, close frames) for this flush
+	stamps    []int64                      // hub.Prepared.At of the batches this flush writes, for Metrics.DeliveryLatency
 	scratch   []byte                       // a message being built on the loop, before it is framed
 
 	// connections whose outbound bytes the loop watches drain (see
@@ -166,7 +167,11 @@ func (l *loop) handle(it *inboxItem) {
 	c := it.c
 	switch it.op {
 	case opBatch:
+		before := l.sent
 		it.batch.Each(l)
+		if at := it.batch.Message().At; at != 0 && l.sent != before {
+			l.stamps = append(l.stamps, at)
+		}
 		it.batch.Release()
 	case opSend, opSendUncounted:
 		// The sender already admitted these bytes against the limit;

@@ -1,6 +1,10 @@
 package server
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/rtd-project/rtd/metrics/latency"
+)
 
 // Metrics are the server's counters. Each is an atomic, so the hot paths pay
 // one uncontended add; Snapshot reads them all. Names follow the seed's
@@ -29,6 +33,16 @@ type Metrics struct {
 	SSEBackpressure   atomic.Int64
 	SlowClientCloses  atomic.Int64 // connections closed by the Close policy
 	SlowClientDropped atomic.Int64 // messages dropped by the Drop policy
+
+	// DeliveryLatency: from a publication's Encode (hub.Prepared.At) to
+	// the end of the flush that wrote it to its subscribers on a loop, one
+	// observation per delivery batch (publication × loop) that wrote
+	// something. Replays are not counted.
+	DeliveryLatency latency.Histogram
+	// HandshakeWS, HandshakeSSE: from the request parsed to the 101 or the
+	// stream's head queued (Authorize and the hub's registration included).
+	HandshakeWS  latency.Histogram
+	HandshakeSSE latency.Histogram
 }
 
 // closeCodeSlots covers codes 1000–1015 plus one slot for every other code.

@@ -81,6 +81,9 @@ type Options struct {
 	// opens, closes, refusals, slow clients). Default: the first 100 each
 	// second, then one in 100. &zerolog.BasicSampler{N: 1} logs every one.
 	LogSampler zerolog.Sampler
+	// QuietPaths are logged at debug rather than info: health checks and
+	// scrapes (/healthz, /readyz, /metrics) that would fill the log.
+	QuietPaths []string
 }
 
 const (

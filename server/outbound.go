@@ -147,6 +147,14 @@ func (l *loop) flush() {
 	}
 	clear(l.dirty)
 	l.dirty = l.dirty[:0]
+	if len(l.stamps) > 0 {
+		// One clock read for the flush; the batches it wrote share it.
+		now := time.Now().UnixNano()
+		for _, at := range l.stamps {
+			l.s.metrics.DeliveryLatency.Observe(now - at)
+		}
+		l.stamps = l.stamps[:0]
+	}
 	if l.sent != [2]deliveries{} {
 		m := &l.s.metrics
 		m.WSMessagesOut.Add(l.sent[0].msgs)

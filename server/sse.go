@@ -131,6 +131,7 @@ var heartbeat = []byte(":\n\n")
 // startSSE checks and authorizes the request, then writes the stream's head.
 func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	s := l.s
+	start := time.Now()
 	o := &rt.sse.opts
 	origin := r.live.Header("Origin")
 	match := wsframe.MatchOrigin(origin, r.live.Header("Host"), o.Origins)
@@ -194,6 +195,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	s.metrics.SSEConnections.Add(1)
 	rt.sse.m.Opened.Add(1)
 	rt.sse.m.Open.Add(1)
+	s.metrics.HandshakeSSE.Observe(int64(time.Since(start)))
 	l.logOpen(c, "sse", &st.hc, r.live.Request)
 	// The head stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends: a client that sees the

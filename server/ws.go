@@ -272,6 +272,7 @@ func protocolIndex(protocols []string, p string) int8 {
 // connection to WebSocket.
 func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	s := l.s
+	start := time.Now()
 	wr := rt.ws
 	req := r.live.Request
 	up, err := wsframe.CheckUpgrade(req.Method, req.Major, req.Minor, req, &wr.up)
@@ -327,6 +328,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	s.metrics.WSConnections.Add(1)
 	wr.m.Opened.Add(1)
 	wr.m.Open.Add(1)
+	s.metrics.HandshakeWS.Observe(int64(time.Since(start)))
 	l.logOpen(c, "ws", &sock.hc, req)
 	// The 101 stays in l.wbuf, which serveHTTP writes before the loop
 	// flushes anything OnOpen queues or sends.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +39,7 @@ type config struct {
 	HeaderTimeout   time.Duration `yaml:"header-timeout"`
 	IdleTimeout     time.Duration `yaml:"idle-timeout"`
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
+	DrainDelay      time.Duration `yaml:"drain-delay"`
 	APIKey          string        `yaml:"api-key"`
 	JWTSecret       string        `yaml:"jwt-secret"`
 	JWTPublicKey    string        `yaml:"jwt-public-key"`
@@ -62,7 +62,6 @@ type config struct {
 	UserLimitPolicy  string        `yaml:"user-limit-policy"`
 	HistoryMetaTTL   time.Duration `yaml:"history-meta-ttl"`
 
-	// Only in the config file:
 	Namespaces        []fanout.Namespace `yaml:"namespaces"`
 	HistorySize       int                `yaml:"history-size"`
 	HistoryTTL        time.Duration      `yaml:"history-ttl"`
@@ -76,6 +75,10 @@ type config struct {
 	// Resolved from the fields above by resolve.
 	slowClient server.SlowClientPolicy
 	userLimit  hub.UserLimitPolicy
+
+	// warnings are what loading found worth saying but not refusing
+	// (deprecated spellings, unknown RTD_* variables); rtd serve logs them.
+	warnings []string
 }
 
 // flags binds every config field to a flag of fs; the flags' defaults are
@@ -92,12 +95,13 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", 10*time.Second, "time allowed to send a request head")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "keep-alive idle timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown deadline")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 at once but keep serving everything this long before the graceful shutdown (load balancers stop sending new clients; 5s behind a Kubernetes Service; a second signal ends it)")
 	fs.StringVar(&c.APIKey, "api-key", "", "API key for /api/* (empty: loopback clients only)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret for connection tokens")
 	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "RS256/ES256 public key file (PEM or JWKS)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "when set, a connection token's aud must name it")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "when set, a connection token's iss must be it")
-	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "accept clients without a token when a JWT key is set")
+	fs.BoolVar(&c.AllowAnonymous, "allow-anonymous", false, "with a JWT key set, also admit clients without a token: they may subscribe to (and read presence and history of) channels in no namespace and in namespaces with anonymous: true, never personal ones, and publish only in client-publish namespaces")
 	fs.StringVar(&c.Broker, "broker", "", "NATS URL(s) joining several nodes: nats://[user:pass@]host:port, comma-separated for a NATS cluster")
 	fs.StringVar(&c.BrokerCreds, "broker-creds", "", "NATS credentials file (user JWT and nkey seed)")
 	fs.StringVar(&c.BrokerTLSCA, "broker-tls-ca", "", "PEM CA file to verify the NATS server (implies TLS)")
@@ -111,6 +115,15 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.DurationVar(&c.SSERetry, "sse-retry", 3*time.Second, "reconnection delay hinted to SSE clients (retry:); at shutdown it is jittered up to 5 times")
 	fs.BoolVar(&c.SSECredentials, "sse-allow-credentials", false, "let cross-origin EventSource send cookies (withCredentials) from the allowed-origins")
 	fs.StringVar(&c.UserLimitPolicy, "user-limit-policy", "reject", "a user at max-conns-per-user connects again: reject (429) or evict-oldest (its oldest connection is closed, 1008)")
+	fs.IntVar(&c.HistorySize, "history-size", hub.DefaultHistorySize, "publications each channel keeps for recovery (namespaces may say otherwise; -1 = none)")
+	fs.DurationVar(&c.HistoryTTL, "history-ttl", hub.DefaultHistoryTTL, "how long a kept publication lives")
+	fs.IntVar(&c.MaxHistoryChans, "max-history-channels", hub.DefaultMaxHistoryChannels, "channels with history a publication may create; past it 429 (API) or error 107 (/ws); negative = unlimited")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 0, "connections one user (token sub) may hold (0 = unlimited)")
+	fs.BoolVar(&c.WSCompression, "ws-compression", false, "offer permessage-deflate (no context takeover) to WebSocket clients")
+	fs.DurationVar(&c.SSEHeartbeat, "sse-heartbeat", 30*time.Second, "SSE comment line this often, so proxies do not time out an idle stream")
+	fs.Var(listFlag{&c.AllowedOrigins}, "allowed-origins", `other sites whose pages may use /ws and /sse: https://app.example.com, https://*.example.com or "*"; comma-separated or a JSON list (empty: same-origin only)`)
+	fs.IntVar(&c.MaxSendQueueBytes, "max-send-queue-bytes", 1<<20, "bytes queued per socket before the slow-client policy acts")
+	fs.Var(namespacesFlag{&c.Namespaces}, "namespaces", `channel namespaces as a JSON list with the file's keys: [{"pattern":"chat:*","history-size":500,"client-publish":true}]`)
 	fs.DurationVar(&c.HistoryMetaTTL, "history-meta-ttl", hub.DefaultHistoryMetaTTL, "how long a channel with neither subscribers nor history keeps its epoch and last offset, so that clients coming back resume their positions (negative: forgotten at once; lost on restart without --broker, which keeps them on the bus)")
 	return path
 }
@@ -129,6 +142,9 @@ var slowClientPolicies = map[string]server.SlowClientPolicy{
 	"drop":  server.SlowClientDrop,
 }
 
+// logLevels are the values of log-level.
+var logLevels = map[string]zerolog.Level{"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel, "error": zerolog.ErrorLevel}
+
 // userLimitPolicies are the values of user-limit-policy.
 var userLimitPolicies = map[string]hub.UserLimitPolicy{
 	"reject":       hub.UserLimitReject,
@@ -143,7 +159,12 @@ func choice[T any](key, name, def string, values map[string]T) (T, error) {
 	}
 	v, ok := values[name]
 	if !ok {
-		return v, fmt.Errorf("%s %q: want one of %s", key, name, strings.Join(slices.Sorted(maps.Keys(values)), ", "))
+		names := slices.Sorted(maps.Keys(values))
+		hint := ""
+		if s := suggest(name, names); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return v, fmt.Errorf("%s %q: want one of %s%s", key, name, strings.Join(names, ", "), hint)
 	}
 	return v, nil
 }
@@ -157,6 +178,9 @@ func (c *config) resolve() []error {
 		errs = append(errs, err)
 	}
 	if c.userLimit, err = choice("user-limit-policy", c.UserLimitPolicy, "reject", userLimitPolicies); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := choice("log-level", c.LogLevel, "info", logLevels); err != nil {
 		errs = append(errs, err)
 	}
 	if c.SSERetry <= 0 {
@@ -174,7 +198,7 @@ func (c *config) resolve() []error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"slow-client-grace", c.SlowClientGrace}, {"ws-heartbeat", c.WSHeartbeat}, {"ws-idle-timeout", c.WSIdleTimeout}} {
+	}{{"drain-delay", c.DrainDelay}, {"slow-client-grace", c.SlowClientGrace}, {"ws-heartbeat", c.WSHeartbeat}, {"ws-idle-timeout", c.WSIdleTimeout}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative (%v)", d.key, d.v))
 		}
@@ -217,7 +241,7 @@ func load(args []string, env func(string) string, stderr io.Writer) (*config, er
 		if f.Name == "config" {
 			return
 		}
-		name := "RTD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := env(name); v != "" {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
 				envErr = fmt.Errorf("%s: %w", name, err)
@@ -227,6 +251,7 @@ func load(args []string, env func(string) string, stderr io.Writer) (*config, er
 	if envErr != nil {
 		return nil, envErr
 	}
+	c.warnings = append(c.warnings, unknownEnv(fs, environ())...)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -249,20 +274,63 @@ func (c *config) loadFile(path string) error {
 }
 
 func (c *config) decode(name string, b []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: %w", name, err)
+	warnings, errs := decodeYAML(b, c, configKeys)
+	at := func(p fileProblem) string {
+		if p.line > 0 {
+			return fmt.Sprintf("%s:%d: %s", name, p.line, p.msg)
+		}
+		return name + ": " + p.msg
 	}
-	return nil
+	for _, w := range warnings {
+		c.warnings = append(c.warnings, at(w))
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = errors.New(at(e))
+	}
+	return errors.Join(out...)
+}
+
+// environ lists the environment as NAME=value (os.Environ; tests replace it).
+var environ = os.Environ
+
+// otherEnv are RTD_* variables read elsewhere than the flags.
+var otherEnv = []string{"RTD_CONFIG", "RTD_CPUPROFILE", "RTD_JWT_PRIVATE_KEY"}
+
+// unknownEnv warns of each RTD_* variable that names no setting: a typo
+// would otherwise be ignored without a word.
+func unknownEnv(fs *flag.FlagSet, environ []string) []string {
+	known := slices.Clone(otherEnv)
+	fs.VisitAll(func(f *flag.Flag) { known = append(known, envName(f.Name)) })
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "RTD_") || slices.Contains(known, name) {
+			continue
+		}
+		msg := "unknown environment variable " + name + ", ignored"
+		if s := suggest(name, known); s != "" {
+			msg += " (did you mean " + s + "?)"
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 // checkConfig loads a config file over the defaults and checks what YAML
 // alone cannot: values in range and namespaces that make sense. Errors name
 // the file and, for syntax and unknown keys, the line.
-func checkConfig(path string) error {
+func checkConfig(path string) error { return checkConfigTo(path, io.Discard) }
+
+// checkConfigTo is checkConfig writing the file's warnings (deprecated
+// spellings) to w.
+func checkConfigTo(path string, w io.Writer) error {
 	c := defaultConfig()
-	if err := c.loadFile(path); err != nil {
+	err := c.loadFile(path)
+	for _, msg := range c.warnings {
+		fmt.Fprintln(w, "warning:", msg)
+	}
+	if err != nil {
 		return err
 	}
 	lines := keyLines(path)
@@ -280,11 +348,6 @@ func checkConfig(path string) error {
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			bad("addr %q: %v", c.Addr, err)
-		}
-	}
-	if c.LogLevel != "" {
-		if _, err := zerolog.ParseLevel(c.LogLevel); err != nil {
-			bad("log-level %q: %v", c.LogLevel, err)
 		}
 	}
 	for name, v := range map[string]int{"loops": c.Loops, "max-conns": c.MaxConns, "max-conns-per-user": c.MaxConnsPerUser, "max-send-queue-bytes": c.MaxSendQueueBytes} {
@@ -315,7 +378,7 @@ func checkConfig(path string) error {
 		case ns.Personal && !strings.HasSuffix(ns.Pattern, "*"):
 			bad("namespaces[%d]: personal namespace %q must be a prefix pattern (\"user:*\")", i, ns.Pattern)
 		case ns.HistoryTTL < 0:
-			bad("namespaces[%d]: history_ttl must not be negative", i)
+			bad("namespaces[%d]: history-ttl must not be negative", i)
 		}
 		seen[ns.Pattern] = true
 	}

@@ -49,7 +49,7 @@ func TestConfigCheck(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(file, []byte("addr: \":80\"\nmax-conns: -1\nnamespaces:\n  - pattern: \"u\"\n    personal: true\n  - pattern: \"u\"\nbogus: 1\n"), 0o600)
 	err := checkConfig(file)
-	if err == nil || !strings.Contains(err.Error(), "line 7: field bogus not found") {
+	if err == nil || !strings.Contains(err.Error(), file+`:7: unknown key "bogus"`) {
 		t.Fatalf("unknown key: %v", err)
 	}
 	os.WriteFile(file, []byte("addr: \":80\"\nmax-conns: -1\nnamespaces:\n  - pattern: \"u\"\n    personal: true\n  - pattern: \"u\"\n"), 0o600)

@@ -31,7 +31,9 @@ func securedToken(t *testing.T, sub string, extra jwt.MapClaims) string {
 // on channels with history) and tries each of issue 13's hostile inputs.
 func TestE2EHostileInput(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "rtd.yaml")
-	os.WriteFile(file, []byte("max-history-channels: 2\njwt-issuer: https://id.example\n"), 0o600)
+	// "news" in a namespace closed to anonymous clients (--allow-anonymous
+	// admits them to channels in no namespace).
+	os.WriteFile(file, []byte("max-history-channels: 2\njwt-issuer: https://id.example\nnamespaces:\n  - pattern: news\n"), 0o600)
 	cmd := exec.Command(rtdBinary, "serve", "--addr", "127.0.0.1:0", "--config", file,
 		"--jwt-secret", testSecret, "--allow-anonymous", "--api-key", "k3y")
 	cmd.Env = append(os.Environ(), "RTD_JWT_AUDIENCE=rtd")

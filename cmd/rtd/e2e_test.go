@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,7 +46,7 @@ func TestMain(m *testing.M) {
 type daemon struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *bytes.Buffer
+	logs *logBuffer
 	done chan error
 }
 
@@ -74,7 +73,7 @@ func runDaemon(t *testing.T, cmd *exec.Cmd) *daemon {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &daemon{cmd: cmd, logs: newLogBuffer(), done: make(chan error, 1)}
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)

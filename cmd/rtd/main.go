@@ -1,6 +1,7 @@
 // Command rtd is the realtime fan-out daemon.
 //
 //	rtd serve [flags]      run the server (see rtd serve -h)
+//	rtd token [flags]      mint a connection token; rtd token check TOKEN
 //	rtd version            print the version
 package main
 
@@ -10,18 +11,42 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/rtd-project/rtd/bench"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and revision are set at build time (make build):
+// -ldflags "-X main.version=$(git describe …) -X main.revision=$(git rev-parse HEAD)".
+// Without them, what the Go toolchain stamped (see init).
+var version, revision = "", ""
+
+func init() {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && revision == "" {
+				revision = s.Value
+			}
+		}
+		if version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version = bi.Main.Version
+		}
+	}
+	if version == "" {
+		version = "dev"
+	}
+	if revision == "" {
+		revision = "unknown"
+	}
+}
 
 const usage = `usage: rtd <command> [flags]
 
 commands:
   serve               run the fan-out server (rtd serve -h for flags)
+  token               mint a connection token (rtd token -h); rtd token check TOKEN
   bench SCENARIO      load benchmarks: connect, fanout, echo, slow, churn (rtd bench -h)
   config check FILE   validate a YAML config file
   version             print the version
@@ -45,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "token":
+		return tokenMain(args[1:], os.Getenv, stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
 	case "config":
@@ -52,14 +79,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, "usage: rtd config check FILE\n")
 			return 2
 		}
-		if err := checkConfig(args[2]); err != nil {
+		if err := checkConfigTo(args[2], stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
 		fmt.Fprintln(stdout, args[2]+": ok")
 		return 0
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "rtd", version)
+		fmt.Fprintf(stdout, "rtd %s (revision %s, %s)\n", version, revision, runtime.Version())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
