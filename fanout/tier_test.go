@@ -87,7 +87,7 @@ func TestWSTooManyChannels(t *testing.T) {
 func TestWSPublish(t *testing.T) {
 	o := fanout.Options{Namespaces: []fanout.Namespace{{Pattern: "chat:*", ClientPublish: true}}}
 	ws := tier(t, o, hub.Options{}).WebSocket("/ws").Connect()
-	ws.SendText(`{"id":1,"op":"publish","channel":"news","data":1}`).ExpectJSON(`{"id":1,"error":{"code":103,"message":"publish not permitted"}}`)
+	ws.SendText(`{"id":1,"op":"publish","channel":"news","data":1}`).ExpectJSON(`{"id":1,"error":{"code":103,"message":"publish not permitted: anonymous clients publish only in client-publish namespaces"}}`)
 	ws.SendText(`{"id":2,"op":"publish","channel":"chat:1"}`).ExpectJSON(`{"id":2,"error":{"code":100,"message":"data required"}}`)
 	ws.SendText(`{"id":3,"op":"subscribe","channel":"chat:1"}`).ExpectJSONMatch(`{"id":3,"ok":true}`)
 	ws.SendText(`{"id":4,"op":"publish","channel":"chat:1","event":"say","data":"hi"}`)
@@ -121,9 +121,9 @@ func TestWSTokens(t *testing.T) {
 	h.WebSocket("/ws").ExpectRejected(401)
 	h.WebSocket("/ws").Header("Authorization", "Bearer nonsense").ExpectRejected(401)
 	ws := h.WebSocket("/ws").JWT(map[string]any{"sub": "u1", "channels": []string{"news"}, "publish": []string{"news"}}, secret).Connect()
-	ws.SendText(`{"id":1,"op":"subscribe","channel":"secret"}`).ExpectJSON(`{"id":1,"error":{"code":103,"message":"subscribe not permitted"}}`)
-	ws.SendText(`{"id":2,"op":"history","channel":"secret"}`).ExpectJSON(`{"id":2,"error":{"code":103,"message":"history not permitted"}}`)
-	ws.SendText(`{"id":3,"op":"presence","channel":"secret"}`).ExpectJSON(`{"id":3,"error":{"code":103,"message":"presence not permitted"}}`)
+	ws.SendText(`{"id":1,"op":"subscribe","channel":"secret"}`).ExpectJSON(`{"id":1,"error":{"code":103,"message":"subscribe not permitted: channel not in token"}}`)
+	ws.SendText(`{"id":2,"op":"history","channel":"secret"}`).ExpectJSON(`{"id":2,"error":{"code":103,"message":"history not permitted: channel not in token"}}`)
+	ws.SendText(`{"id":3,"op":"presence","channel":"secret"}`).ExpectJSON(`{"id":3,"error":{"code":103,"message":"presence not permitted: channel not in token"}}`)
 	ws.SendText(`{"id":4,"op":"publish","channel":"news","data":1}`).ExpectJSONMatch(`{"id":4,"ok":true}`)
 }
 

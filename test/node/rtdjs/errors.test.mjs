@@ -78,7 +78,7 @@ test('one typed error per protocol error code', async (t) => {
     limited.connect();
     await waitFor('unsubscribed', () => unsubscribed.length > 0);
     assert.ok(errors[0] instanceof rtd.PermissionDeniedError);
-    assert.deepEqual(unsubscribed, [{ channel: 'closed', code: 103, reason: 'subscribe not permitted' }]);
+    assert.deepEqual(unsubscribed, [{ channel: 'closed', code: 103, reason: 'subscribe not permitted: channel not in token' }]);
     assert.equal(sub.state, 'unsubscribed');
   });
   await t.test('a command unanswered in time is a TimeoutError', async () => {
