@@ -15,6 +15,7 @@ type conn struct {
 
 type loop struct {
 	echo []byte
+	cmd  []byte
 }
 
 func newLoop() (*loop, error) { return nil, ErrLinuxOnly }

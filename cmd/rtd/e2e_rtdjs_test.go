@@ -149,7 +149,7 @@ func control(t *testing.T, r *relay, nodes []*daemon) string {
 	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, _ *http.Request) {
 		in := r.backendsInUse()
 		if len(in) != 1 {
-			http.Error(w, fmt.Sprintf("relayed connections go to nodes %v, want exactly one", in), 409)
+			http.Error(w, fmt.Sprintf("relayed connections go to nodes %v, want exactly one", in), http.StatusConflict)
 			return
 		}
 		for i := range in {
