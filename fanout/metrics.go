@@ -49,6 +49,7 @@ func (t *Tier) mountMetrics() error {
 		HistoryPublications: func() float64 { return float64(t.hub.RetainedPublications()) },
 		HistoryChannels:     func() float64 { return float64(t.hub.Stats().HistoryChannels) },
 		HistoryRefused:      func() float64 { return float64(t.hub.Stats().HistoryChannelsRefused) },
+		HistoryBytes:        func() float64 { return float64(t.hub.Stats().HistoryBytes) },
 		AuthFailures:        func() float64 { return float64(t.authFailures.Load() + t.apiRejected.Load()) },
 		DeliveryLatency:     &m.DeliveryLatency,
 		HandshakeWS:         &m.HandshakeWS,

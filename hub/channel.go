@@ -99,7 +99,7 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions, now time.Time)
 		name: name,
 		opts: opts,
 		sets: make([]memberSet, h.o.Loops),
-		hist: history{size: opts.HistorySize, ttl: opts.HistoryTTL},
+		hist: history{size: opts.HistorySize, ttl: opts.HistoryTTL, used: &h.histBytes},
 	}
 	if m, ok := h.takeMeta(sh, name, now); ok {
 		// Everything up to top was published and is no longer retained.
@@ -136,6 +136,7 @@ func (h *Hub) dropIfIdle(sh *shard, ch *channel, now time.Time) bool {
 		ch.bus.sub.Unsubscribe()
 	}
 	h.keepMeta(sh, ch, now)
+	ch.hist.release() // a channel on a bus is dropped with what it retained
 	delete(sh.channels, ch.name)
 	h.channels.Add(-1)
 	if ch.opts.HistorySize > 0 {

@@ -40,8 +40,9 @@ var (
 	ErrNotSubscribed = errors.New("hub: not subscribed")
 
 	// ErrTooManyHistoryChannels: a publication would create a channel with
-	// history while Options.MaxHistoryChannels of them are alive. Channels
-	// that exist are not affected; an HTTP API answers 429.
+	// history while Options.MaxHistoryChannels of them are alive, or the
+	// histories retain Options.MaxHistoryBytes. Channels that exist are not
+	// affected; an HTTP API answers 429.
 	ErrTooManyHistoryChannels = errors.New("hub: too many channels with history")
 
 	// ErrHistoryDisabled: the channel keeps no history.

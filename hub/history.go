@@ -1,6 +1,9 @@
 package hub
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // history is a channel's ring of its latest publications. Every publication
 // of the channel passes through it, so the retained entries are exactly the
@@ -14,6 +17,18 @@ type history struct {
 	head  int           // index of the oldest entry in buf
 	n     int           // entries retained
 	floor uint64        // offset of the newest publication no longer retained
+	used  *atomic.Int64 // the hub's count of bytes retained by every history (Options.MaxHistoryBytes)
+}
+
+// retainedSize is what a retained publication holds in memory: its data and
+// its encodings.
+func retainedSize(m *Prepared) int64 { return int64(len(m.Data) + len(m.WS) + len(m.SSE)) }
+
+// account adds n retained bytes to the hub's count.
+func (h *history) account(n int64) {
+	if h.used != nil {
+		h.used.Add(n)
+	}
 }
 
 func (h *history) at(i int) *Prepared { return h.buf[(h.head+i)%len(h.buf)] }
@@ -24,6 +39,7 @@ func (h *history) push(m *Prepared) {
 		h.floor = m.Offset
 		return
 	}
+	h.account(retainedSize(m))
 	switch {
 	case h.n < len(h.buf):
 		h.buf[(h.head+h.n)%len(h.buf)] = m
@@ -39,6 +55,7 @@ func (h *history) push(m *Prepared) {
 		h.n++
 	default:
 		h.floor = h.buf[h.head].Offset
+		h.account(-retainedSize(h.buf[h.head]))
 		h.buf[h.head] = m
 		h.head = (h.head + 1) % len(h.buf)
 	}
@@ -52,12 +69,20 @@ func (h *history) prune(now time.Time) {
 	cutoff := now.Add(-h.ttl).UnixMilli()
 	for h.n > 0 && h.buf[h.head].Time <= cutoff {
 		h.floor = h.buf[h.head].Offset
+		h.account(-retainedSize(h.buf[h.head]))
 		h.buf[h.head] = nil
 		h.head = (h.head + 1) % len(h.buf)
 		h.n--
 	}
 	if h.n == 0 {
 		h.buf, h.head = nil, 0
+	}
+}
+
+// release gives back the bytes of what h retains: its channel is dropped.
+func (h *history) release() {
+	for i := range h.n {
+		h.account(-retainedSize(h.at(i)))
 	}
 }
 

@@ -57,3 +57,34 @@ func TestMaxHistoryChannels(t *testing.T) {
 	subscribe(t, h, tc, "d", nil)
 	subscribe(t, h, tc, "e", nil)
 }
+
+// TestMaxHistoryBytes: the histories' retained bytes are counted as
+// publications come and go (evicted by HistorySize, expired, swept), and past
+// MaxHistoryBytes no new channel with history is created, while existing
+// ones keep taking publications.
+func TestMaxHistoryBytes(t *testing.T) {
+	clock := newFakeClock()
+	h, _ := newTestHub(t, 1, Options{MaxHistoryBytes: 10_000, HistorySize: 3, HistoryTTL: time.Minute, Now: clock.Now})
+	big := strings.Repeat("x", 3000)
+	publish(t, h, "a", big)
+	one := h.Stats().HistoryBytes
+	if one < 3000 {
+		t.Fatalf("one publication of 3000 bytes retains %d", one)
+	}
+	for range 5 {
+		publish(t, h, "a", big) // the ring keeps 3: older ones give their bytes back
+	}
+	if got := h.Stats().HistoryBytes; got != 3*one {
+		t.Fatalf("after 6 publications on a ring of 3: %d bytes, want %d", got, 3*one)
+	}
+	if _, err := h.Publish("b", Publication{Data: []byte(`"small"`)}); !errors.Is(err, ErrTooManyHistoryChannels) {
+		t.Fatalf("a new channel past the bytes bound: %v, want ErrTooManyHistoryChannels", err)
+	}
+	publish(t, h, "a", big) // an existing channel is not refused
+	clock.Advance(2 * time.Minute)
+	h.Sweep()
+	if got := h.Stats().HistoryBytes; got != 0 {
+		t.Fatalf("after expiry: %d bytes retained", got)
+	}
+	publish(t, h, "b", "1")
+}

@@ -25,6 +25,7 @@ type Hub struct {
 	channels      atomic.Int64
 	histChannels  atomic.Int64  // channels alive with history on (Options.MaxHistoryChannels)
 	histRefused   atomic.Uint64 // publications refused with ErrTooManyHistoryChannels
+	histBytes     atomic.Int64  // bytes retained by every history (Options.MaxHistoryBytes)
 	subscriptions atomic.Int64
 	published     atomic.Uint64
 	deliveries    atomic.Uint64
@@ -340,7 +341,8 @@ func (h *Hub) Clients() []*Client {
 // The count is read without the other shards' locks, so concurrent creators
 // may pass the bound by a few: it caps memory, it is not an exact quota.
 func (h *Hub) historyRoom() bool {
-	return h.o.MaxHistoryChannels < 0 || h.histChannels.Load() < int64(h.o.MaxHistoryChannels)
+	return (h.o.MaxHistoryChannels < 0 || h.histChannels.Load() < int64(h.o.MaxHistoryChannels)) &&
+		(h.o.MaxHistoryBytes < 0 || h.histBytes.Load() < h.o.MaxHistoryBytes)
 }
 
 // Stats are the hub's totals.
@@ -353,10 +355,13 @@ type Stats struct {
 	// Options.MaxHistoryChannels of them.
 	HistoryChannels        int
 	HistoryChannelsRefused uint64
-	Subscriptions          int    // (client, channel) pairs
-	Published              uint64 // publications accepted (channel, broadcast and direct)
-	Deliveries             uint64 // recipients handed to the loops
-	Evicted                uint64 // connections evicted (user limit, shutdown)
+	// HistoryBytes is what the histories retain (data and encodings),
+	// bounded for new channels by Options.MaxHistoryBytes.
+	HistoryBytes  int64
+	Subscriptions int    // (client, channel) pairs
+	Published     uint64 // publications accepted (channel, broadcast and direct)
+	Deliveries    uint64 // recipients handed to the loops
+	Evicted       uint64 // connections evicted (user limit, shutdown)
 }
 
 // Stats returns the hub's totals.
@@ -367,6 +372,7 @@ func (h *Hub) Stats() Stats {
 	st.Channels = int(h.channels.Load())
 	st.HistoryChannels = int(h.histChannels.Load())
 	st.HistoryChannelsRefused = h.histRefused.Load()
+	st.HistoryBytes = h.histBytes.Load()
 	st.Subscriptions = int(h.subscriptions.Load())
 	st.Published = h.published.Load()
 	st.Deliveries = h.deliveries.Load()

@@ -17,6 +17,7 @@ const (
 	DefaultMaxChannelNameBytes  = 255
 	DefaultMaxPresenceList      = 100
 	DefaultMaxHistoryChannels   = 100_000
+	DefaultMaxHistoryBytes      = 1 << 30
 )
 
 // UserLimitPolicy says what Connect does when a user already has
@@ -82,6 +83,12 @@ type Options struct {
 	// negative: unlimited. With a Broker, history lives on the bus and the
 	// bound does not apply.
 	MaxHistoryChannels int
+	// MaxHistoryBytes bounds, as MaxHistoryChannels does, the creation of
+	// channels with history by the bytes every history retains (data and
+	// encodings): past it Publish creates no new channel with history
+	// (ErrTooManyHistoryChannels). Each existing channel stays bounded by
+	// its own HistorySize. Default 1 GiB; negative: unlimited.
+	MaxHistoryBytes int64
 
 	// MaxChannelsPerClient bounds the subscriptions of one connection.
 	// Default 128.
@@ -187,6 +194,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxHistoryChannels == 0 {
 		o.MaxHistoryChannels = DefaultMaxHistoryChannels
+	}
+	if o.MaxHistoryBytes == 0 {
+		o.MaxHistoryBytes = DefaultMaxHistoryBytes
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -53,6 +53,7 @@ type Readers struct {
 	HistoryPublications func() float64 // rtd_history_publications
 	HistoryChannels     func() float64 // rtd_history_channels
 	HistoryRefused      func() float64 // rtd_history_channels_refused_total
+	HistoryBytes        func() float64 // rtd_history_bytes
 	AuthFailures        func() float64 // rtd_auth_failures_total
 
 	// Latency histograms (seconds, buckets latency.Bounds).
@@ -135,7 +136,8 @@ func Standard(r Readers) []Metric {
 	add(Gauge, "rtd_users", "Distinct users connected.", r.Users)
 	add(Gauge, "rtd_history_publications", "Publications retained in channel histories.", r.HistoryPublications)
 	add(Gauge, "rtd_history_channels", "Channels alive with history on (bounded by max-history-channels).", r.HistoryChannels)
-	add(Counter, "rtd_history_channels_refused_total", "Publications refused because max-history-channels channels with history were alive.", r.HistoryRefused)
+	add(Counter, "rtd_history_channels_refused_total", "Publications refused because max-history-channels channels with history were alive, or the histories retained max-history-bytes.", r.HistoryRefused)
+	add(Gauge, "rtd_history_bytes", "Bytes retained by every channel's history (data and encodings; bounded for new channels by max-history-bytes).", r.HistoryBytes)
 	add(Counter, "rtd_auth_failures_total", "Connection tokens and API keys refused.", r.AuthFailures)
 
 	hist := func(name, help string, labels map[string]string, h *latency.Histogram) {

@@ -66,6 +66,7 @@ type config struct {
 	HistorySize       int                `yaml:"history-size"`
 	HistoryTTL        time.Duration      `yaml:"history-ttl"`
 	MaxHistoryChans   int                `yaml:"max-history-channels"`
+	MaxHistoryBytes   int64              `yaml:"max-history-bytes"`
 	MaxConnsPerUser   int                `yaml:"max-conns-per-user"`
 	WSCompression     bool               `yaml:"ws-compression"`
 	SSEHeartbeat      time.Duration      `yaml:"sse-heartbeat"`
@@ -118,6 +119,7 @@ func (c *config) flags(fs *flag.FlagSet) *string {
 	fs.IntVar(&c.HistorySize, "history-size", hub.DefaultHistorySize, "publications each channel keeps for recovery (namespaces may say otherwise; -1 = none)")
 	fs.DurationVar(&c.HistoryTTL, "history-ttl", hub.DefaultHistoryTTL, "how long a kept publication lives")
 	fs.IntVar(&c.MaxHistoryChans, "max-history-channels", hub.DefaultMaxHistoryChannels, "channels with history a publication may create; past it 429 (API) or error 107 (/ws); negative = unlimited")
+	fs.Int64Var(&c.MaxHistoryBytes, "max-history-bytes", hub.DefaultMaxHistoryBytes, "bytes every history may retain before a publication may no longer create a channel with history (429 / error 107); negative = unlimited")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 0, "connections one user (token sub) may hold (0 = unlimited)")
 	fs.BoolVar(&c.WSCompression, "ws-compression", false, "offer permessage-deflate (no context takeover) to WebSocket clients")
 	fs.DurationVar(&c.SSEHeartbeat, "sse-heartbeat", 30*time.Second, "SSE comment line this often, so proxies do not time out an idle stream")

@@ -262,6 +262,7 @@ func hubOptions(cfg *config, tier *fanout.Options) hub.Options {
 		HistoryTTL:         cfg.HistoryTTL,
 		HistoryMetaTTL:     cfg.HistoryMetaTTL,
 		MaxHistoryChannels: cfg.MaxHistoryChans,
+		MaxHistoryBytes:    cfg.MaxHistoryBytes,
 		MaxConnsPerUser:    cfg.MaxConnsPerUser,
 		UserLimit:          cfg.userLimit,
 		ChannelOptions:     tier.ChannelOptions,
