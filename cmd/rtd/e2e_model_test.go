@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,20 +18,17 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/server"
 )
 
 // The recovery model test end to end, on `rtd serve`: WebSocket clients on
-// one to three channels and SSE streams, which subscribe, leave, come back
-// with their positions (the /ws "since", the SSE Last-Event-ID) while
-// publications come and overflow the history. Each resume must deliver
-// exactly what the client missed, in order, or say recovered:false — and say
-// so only when the history really lost some. (Expiry in time is the hub's
-// model test's part: it injects the clock, a daemon cannot.)
-//
-// SSE streams here have one channel each: the position list of a stream of
-// several is built after the first channel's replay is written (issue 12,
-// item 3), which makes the model's multi-channel resumes fail until that is
-// fixed in the server's write path.
+// one to three channels and SSE streams on one to three, which subscribe,
+// leave, come back with their positions (the /ws "since", the SSE
+// Last-Event-ID, a position per channel) while publications come and
+// overflow the history. Each resume must deliver exactly what the client
+// missed, in order, or say recovered:false — and say so only when the
+// history really lost some. (Expiry in time is the hub's model test's part:
+// it injects the clock, a daemon cannot.)
 var (
 	e2eModelDuration = flag.Duration("rtd.model.duration", 0, "run the end-to-end recovery model test with random seeds for this long")
 	e2eModelSeed     = flag.Uint64("rtd.model.seed", 0, "replay the end-to-end recovery model test with this seed")
@@ -56,7 +54,13 @@ func TestE2ERecoveryModel(t *testing.T) {
 			m.chans[fmt.Sprintf("r%d-ch%d", run, i)] = &e2eStream{data: map[uint64]string{}}
 		}
 		for i := range 4 {
-			m.clients = append(m.clients, &e2eClient{name: fmt.Sprint("c", i), sse: i >= 2, pos: map[string]hub.Position{}, got: map[string][]e2ePush{}})
+			c := &e2eClient{name: fmt.Sprint("c", i), sse: i >= 2, pos: map[string]hub.Position{}, got: map[string][]e2ePush{}}
+			if c.sse { // a stream's channels, the same on every reconnect
+				for _, k := range m.rnd.Perm(3)[:1+m.rnd.IntN(3)] {
+					c.streamChans = append(c.streamChans, m.channel(k))
+				}
+			}
+			m.clients = append(m.clients, c)
 		}
 		for range steps {
 			m.step()
@@ -79,18 +83,19 @@ type e2eStream struct {
 	data  map[uint64]string
 }
 
-// e2eClient is a WebSocket on some channels, or an SSE stream on one.
+// e2eClient is a WebSocket on some channels, or an SSE stream on its own.
 type e2eClient struct {
-	name   string
-	sse    bool
-	ws     *websocket.Conn
-	body   *bufio.Reader
-	stop   func()
-	chans  []string                // subscribed
-	pos    map[string]hub.Position // where the client is per channel
-	lastID string                  // SSE: the last event id received, what EventSource sends back
-	got    map[string][]e2ePush    // received, not yet checked
-	calls  int
+	name        string
+	sse         bool
+	streamChans []string // SSE: the stream's channels, in the query's order
+	ws          *websocket.Conn
+	body        *bufio.Reader
+	stop        func()
+	chans       []string                // subscribed
+	pos         map[string]hub.Position // where the client is per channel
+	lastID      string                  // SSE: the last event id received, what EventSource sends back
+	got         map[string][]e2ePush    // received, not yet checked
+	calls       int
 }
 
 // e2ePush is one publication as a client got it.
@@ -168,7 +173,7 @@ func (m *e2eModel) recoverable(ch string, since hub.Position) bool {
 func (m *e2eModel) join(c *e2eClient, ch string) {
 	if c.sse {
 		if c.body == nil {
-			m.openSSE(c, ch)
+			m.openSSE(c)
 		}
 		return
 	}
@@ -257,51 +262,101 @@ func (m *e2eModel) readWS(c *e2eClient) map[string]any {
 	return nil
 }
 
-// openSSE opens c's stream on ch, from c's last event id if it has one (as
-// EventSource does on a reconnect).
-func (m *e2eModel) openSSE(c *e2eClient, ch string) {
+// openSSE opens c's stream on its channels, from c's last event id if it
+// has one (as EventSource does on a reconnect): a position per channel.
+func (m *e2eModel) openSSE(c *e2eClient) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	req, _ := http.NewRequestWithContext(ctx, "GET", m.d.url("/sse?channel="+ch), nil)
-	since, err := hub.ParsePosition(c.lastID)
+	req, _ := http.NewRequestWithContext(ctx, "GET", m.d.url("/sse?channel="+strings.Join(c.streamChans, "&channel=")), nil)
+	ids, err := server.ParseEventID(c.lastID)
 	resuming := err == nil
 	if resuming {
 		req.Header.Set("Last-Event-ID", c.lastID)
+		if len(ids) != len(c.streamChans) {
+			m.t.Fatalf("%s: last event id %q for %d channels", c.name, c.lastID, len(c.streamChans))
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		cancel()
-		m.t.Fatalf("%s opens %s: %v %v", c.name, ch, err, resp)
+		m.t.Fatalf("%s opens %v: %v %v", c.name, c.streamChans, err, resp)
 	}
 	c.body, c.stop = bufio.NewReader(resp.Body), func() { resp.Body.Close(); cancel() }
-	c.chans = []string{ch}
-	m.logf("%s opens %s from %q", c.name, ch, c.lastID)
-	s := m.chans[ch]
-	if s.epoch == "" {
-		// A quiet channel's stream starts with its first subscriber, which
-		// an SSE client is not told: the API says.
-		_, h := m.d.api(m.t, "GET", "/api/history/"+ch, "", "")
-		pos, _ := hub.ParsePosition(fmt.Sprint(h["position"]))
-		s.epoch = pos.Epoch
-	}
-	if !resuming || m.recoverable(ch, since) {
-		// Nothing announces the start: the stream is where the model is
-		// (it subscribed before the response head was written), or where
-		// the client was, with the missed publications to follow.
-		if resuming {
-			m.started(c, ch, hub.Position{Epoch: s.epoch, Offset: s.top}, true, since, true)
-		} else {
-			c.pos[ch] = hub.Position{Epoch: s.epoch, Offset: s.top}
+	c.chans = c.streamChans
+	m.logf("%s opens %v from %q", c.name, c.streamChans, c.lastID)
+	notices := map[string]hub.Position{} // channel → where it resumed from, for those told recovered:false
+	for i, ch := range c.streamChans {
+		s := m.chans[ch]
+		if s.epoch == "" {
+			// A quiet channel's stream starts with its first subscriber,
+			// which an SSE client is not told: the API says.
+			_, h := m.d.api(m.t, "GET", "/api/history/"+ch, "", "")
+			pos, _ := hub.ParsePosition(fmt.Sprint(h["position"]))
+			s.epoch = pos.Epoch
 		}
-		return
+		switch {
+		case !resuming:
+			c.pos[ch] = hub.Position{Epoch: s.epoch, Offset: s.top}
+		case m.recoverable(ch, ids[i]):
+			// Nothing announces it: the missed publications follow.
+			m.started(c, ch, hub.Position{Epoch: s.epoch, Offset: s.top}, true, ids[i], true)
+		default:
+			notices[ch] = ids[i]
+		}
 	}
-	ev := readSSEEvent(m.t, c.body)
-	pos, err := hub.ParsePosition(ev["id"])
-	if ev["event"] != "recovered" || err != nil {
-		m.t.Errorf("%s resumes %s from %v: %v, want a recovered:false notice with an id (stream at %s:%d)", c.name, ch, since, ev, s.epoch, s.top)
-		return
+	// One recovered:false notice per channel that could not resume, maybe
+	// behind the replays of the others.
+	for len(notices) > 0 {
+		ev := readSSEEvent(m.t, c.body)
+		if ev["event"] == "" {
+			m.recordSSE(c, ev)
+			continue
+		}
+		var n struct {
+			Channel   string
+			Recovered bool
+			Position  string
+		}
+		_ = json.Unmarshal([]byte(ev["data"]), &n)
+		since, told := notices[n.Channel]
+		pos, err := hub.ParsePosition(n.Position)
+		if ev["event"] != "recovered" || !told || n.Recovered || err != nil {
+			m.t.Fatalf("%s resumes %v from %q: %v, want a recovered:false notice for one of %v", c.name, c.streamChans, c.lastID, ev, notices)
+		}
+		if _, err := server.ParseEventID(ev["id"]); err != nil {
+			m.t.Fatalf("%s: notice %v without a position per channel", c.name, ev)
+		}
+		delete(notices, n.Channel)
+		c.lastID = ev["id"]
+		m.started(c, n.Channel, pos, true, since, false)
+	}
+}
+
+// recordSSE records a publication event of c's stream: on one channel its
+// id is the position and its data the publication's; on several, its data
+// is the publication's push, which names the channel.
+func (m *e2eModel) recordSSE(c *e2eClient, ev map[string]string) {
+	ids, err := server.ParseEventID(ev["id"])
+	if err != nil || len(ids) != len(c.streamChans) {
+		m.t.Fatalf("%s: event %v, want an id naming %d positions", c.name, ev, len(c.streamChans))
+	}
+	ch, p := c.streamChans[0], e2ePush{pos: ids[0], data: strings.Trim(ev["data"], `"`)}
+	if len(c.streamChans) > 1 {
+		var push struct {
+			Channel string
+			Epoch   string
+			Offset  uint64
+			Data    string
+		}
+		if err := json.Unmarshal([]byte(ev["data"]), &push); err != nil {
+			m.t.Fatalf("%s: event data %q: %v", c.name, ev["data"], err)
+		}
+		ch, p = push.Channel, e2ePush{pos: hub.Position{Epoch: push.Epoch, Offset: push.Offset}, data: push.Data}
+		if i := slices.Index(c.streamChans, ch); i < 0 || ids[i] != p.pos {
+			m.t.Fatalf("%s: event %v names %v for its own channel %s", c.name, ev, ids, ch)
+		}
 	}
 	c.lastID = ev["id"]
-	m.started(c, ch, pos, true, since, false)
+	c.got[ch] = append(c.got[ch], p)
 }
 
 // leave reads what c must have received, checks it and closes c.
@@ -309,21 +364,21 @@ func (m *e2eModel) leave(c *e2eClient) {
 	if c.ws == nil && c.body == nil {
 		return
 	}
+	missing := func(ch string) bool { return uint64(len(c.got[ch])) < m.chans[ch].top-c.pos[ch].Offset }
 	for _, ch := range c.chans {
-		want := m.chans[ch].top - c.pos[ch].Offset
-		for uint64(len(c.got[ch])) < want {
-			if c.sse {
-				ev := readSSEEvent(m.t, c.body)
-				pos, err := hub.ParsePosition(ev["id"])
-				if err != nil || ev["event"] != "" {
-					m.t.Fatalf("%s on %s: event %v, want a publication", c.name, ch, ev)
-				}
-				c.lastID = ev["id"]
-				c.got[ch] = append(c.got[ch], e2ePush{pos, strings.Trim(ev["data"], `"`)})
-			} else {
+		for missing(ch) {
+			if !c.sse {
 				m.readWS(c)
+				continue
 			}
+			ev := readSSEEvent(m.t, c.body)
+			if ev["event"] != "" {
+				m.t.Fatalf("%s on %v: event %v, want a publication", c.name, c.chans, ev)
+			}
+			m.recordSSE(c, ev) // of this channel or another of the stream
 		}
+	}
+	for _, ch := range c.chans {
 		m.check(c, ch)
 	}
 	m.logf("%s leaves %v at %v", c.name, c.chans, c.pos)
