@@ -997,15 +997,7 @@ func TestAttackPipelineCloseInTheMiddle(t *testing.T) {
 func TestAttackHEADCloseAndHTTP10(t *testing.T) {
 	s := startServer(t, Options{}, bigBody(1<<20))
 	for _, req := range []string{"HEAD /big HTTP/1.0\r\n\r\n", "HEAD /big-deferred HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"} {
-		c := dial(t, s)
-		if _, err := c.Write([]byte(req)); err != nil {
-			t.Fatal(err)
-		}
-		all, err := io.ReadAll(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, body, ok := bytes.Cut(all, []byte("\r\n\r\n"))
+		head, body, ok := exchange(t, s, req)
 		if !ok || len(body) != 0 || !bytes.Contains(head, []byte("Content-Length: 1048576")) {
 			t.Fatalf("%q: head %q, %d body bytes", req, head, len(body))
 		}

@@ -214,16 +214,7 @@ func TestLargeResponseCompleteBeforeClose(t *testing.T) {
 		"GET /big-deferred HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 	} {
 		t.Run(strings.Join(strings.Fields(req)[1:3], " ")+map[bool]string{true: " close"}[strings.Contains(req, "close")], func(t *testing.T) {
-			c := dial(t, s)
-			_ = c.(*net.TCPConn).SetReadBuffer(16 << 10) // the kernel holds little: most waits in the server
-			if _, err := c.Write([]byte(req)); err != nil {
-				t.Fatal(err)
-			}
-			all, err := io.ReadAll(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			head, body, ok := bytes.Cut(all, []byte("\r\n\r\n"))
+			head, body, ok := exchange(t, s, req)
 			if !ok || !bytes.HasPrefix(head, []byte("HTTP/1.1 200")) {
 				t.Fatalf("response head %q", trim(head))
 			}
@@ -232,6 +223,23 @@ func TestLargeResponseCompleteBeforeClose(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exchange sends req on a new connection and returns the head and body of
+// all the server sends until it closes. The client's receive buffer is small,
+// so most of a large answer waits in the server when it decides to close.
+func exchange(t *testing.T, s *Server, req string) (head, body []byte, ok bool) {
+	t.Helper()
+	c := dial(t, s)
+	_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Cut(all, []byte("\r\n\r\n"))
 }
 
 // TestStreamsSurviveConnectionClose: an SSE stream is a body that ends when
