@@ -114,6 +114,25 @@ func (l *loop) backlogOf(c *conn) int { return l.queuedOn(c) + c.gc.OutboundBuff
 // what the socket does not take into the connection's outbound buffer, so
 // after Writev the queued slices are free again.
 func (l *loop) flush() {
+	// Counted before the writes: a close among them sends its FIN at once,
+	// and a client that reads to the end and then the metrics must find
+	// what it was sent counted.
+	if l.sent != [2]deliveries{} {
+		m := &l.s.metrics
+		m.WSMessagesOut.Add(l.sent[0].msgs)
+		m.WSBytesOut.Add(l.sent[0].bytes)
+		m.SSEEventsOut.Add(l.sent[1].msgs)
+		m.SSEBytesOut.Add(l.sent[1].bytes)
+		l.sent = [2]deliveries{}
+		for i, d := range l.routeSent {
+			if d.msgs != 0 {
+				rm := l.s.routeMetrics[i]
+				rm.MessagesOut.Add(d.msgs)
+				rm.BytesOut.Add(d.bytes)
+				l.routeSent[i] = deliveries{}
+			}
+		}
+	}
 	for i := 0; i < len(l.dirty); i++ {
 		// Copied out and detached first: Writev may close the connection
 		// and run callbacks that queue more (a new entry, written later in
@@ -154,22 +173,6 @@ func (l *loop) flush() {
 			l.s.metrics.DeliveryLatency.Observe(now - at)
 		}
 		l.stamps = l.stamps[:0]
-	}
-	if l.sent != [2]deliveries{} {
-		m := &l.s.metrics
-		m.WSMessagesOut.Add(l.sent[0].msgs)
-		m.WSBytesOut.Add(l.sent[0].bytes)
-		m.SSEEventsOut.Add(l.sent[1].msgs)
-		m.SSEBytesOut.Add(l.sent[1].bytes)
-		l.sent = [2]deliveries{}
-		for i, d := range l.routeSent {
-			if d.msgs != 0 {
-				rm := l.s.routeMetrics[i]
-				rm.MessagesOut.Add(d.msgs)
-				rm.BytesOut.Add(d.bytes)
-				l.routeSent[i] = deliveries{}
-			}
-		}
 	}
 	for i, bb := range l.owned {
 		bytebufferpool.Put(bb)
