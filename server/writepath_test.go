@@ -500,3 +500,47 @@ func readStreamHead(t *testing.T, br *bufio.Reader) int {
 	}
 	return status
 }
+
+// TestWriteTimeoutBoundsADrain: a response being closed waits for its last
+// byte only while the client takes bytes — one that stops reading is dropped
+// once WriteTimeout passes without progress, and one that reads slowly, for
+// many times WriteTimeout in all, still gets every byte.
+func TestWriteTimeoutBoundsADrain(t *testing.T) {
+	const size = 4 << 20
+	s := startServer(t, Options{WriteTimeout: 300 * time.Millisecond, SocketSendBuffer: 32 << 10}, bigBody(size))
+	t.Run("stalled", func(t *testing.T) {
+		c := dial(t, s)
+		_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
+		if _, err := c.Write([]byte("GET /big HTTP/1.0\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Conns() > 0 { // the client reads nothing; the server gives up
+			if time.Now().After(deadline) {
+				t.Fatalf("a response nobody reads still held %v after it stalled (WriteTimeout 300ms)", 10*time.Second)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	t.Run("slow but steady", func(t *testing.T) {
+		c := dial(t, s)
+		_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
+		_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+		if _, err := c.Write([]byte("GET /big HTTP/1.0\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		began, n := time.Now(), 0
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := c.Read(buf)
+			n += k
+			if err != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond) // the client's own pace: ~13 MB/s at most
+		}
+		if took := time.Since(began); n < size || took < 300*time.Millisecond {
+			t.Fatalf("read %d bytes (of a %d byte body and its head) in %v: cut short while the client read", n, size, took)
+		}
+	})
+}
