@@ -90,21 +90,27 @@ func runBlock(t *testing.T, block string, done func(line string) bool) {
 // must print the event with that id. Pasted, the tour used to publish
 // before rtd listened and before the subscriber was subscribed.
 func TestReadmeTour(t *testing.T) {
-	published := regexp.MustCompile(`^\{"channel":"news","offset":1,"epoch":"([0-9a-f]{8})"\}$`)
+	// Matched at the ends of lines: the commands share one output, and
+	// curl's progress meter (printed when its output is not a terminal, as
+	// here) leaves a line unfinished for the next command's output.
+	published := regexp.MustCompile(`\{"channel":"news","offset":1,"epoch":"([0-9a-f]{8})"\}$`)
+	eventID := regexp.MustCompile(`(?:^|[^a-z])id: (\S+)$`)
 	var epoch, id string
+	var seen []string
 	data := false
 	runBlock(t, readmeBlock(t, "## A 30-second tour"), func(line string) bool {
+		seen = append(seen, line)
 		if m := published.FindStringSubmatch(line); m != nil {
 			epoch = m[1]
 		}
-		if v, ok := strings.CutPrefix(line, "id: "); ok {
-			id = v
+		if m := eventID.FindStringSubmatch(line); m != nil {
+			id = m[1]
 		}
-		data = data || line == `data: {"hello":"world"}`
+		data = data || strings.HasSuffix(line, `data: {"hello":"world"}`)
 		// The publish's answer and the event come in either order.
 		if data && epoch != "" {
 			if id != epoch+":1" {
-				t.Errorf("publish answered epoch %q, the event's id is %q", epoch, id)
+				t.Errorf("publish answered epoch %q, the event's id is %q; the block printed:\n%s", epoch, id, strings.Join(seen, "\n"))
 			}
 			return true
 		}
@@ -116,11 +122,12 @@ func TestReadmeTour(t *testing.T) {
 // rtd token, checked, opening an SSE stream (Authorization: Bearer) that
 // receives a publication, and a 403 that names the channel and the reason.
 func TestReadmeAuth(t *testing.T) {
+	// Matched at the ends of lines, as in TestReadmeTour.
 	want := map[string]*regexp.Regexp{
-		"check":   regexp.MustCompile(`^valid: user "alice", expires `),
-		"publish": regexp.MustCompile(`^\{"channel":"chat:1","offset":1,"epoch":"[0-9a-f]{8}"\}$`),
-		"event":   regexp.MustCompile(`^data: "hi alice"$`),
-		"refusal": regexp.MustCompile(`^\{"error":"subscribe not permitted","channel":"secret","reason":"channel not in token"\}$`),
+		"check":   regexp.MustCompile(`valid: user "alice", expires `),
+		"publish": regexp.MustCompile(`\{"channel":"chat:1","offset":1,"epoch":"[0-9a-f]{8}"\}$`),
+		"event":   regexp.MustCompile(`data: "hi alice"$`),
+		"refusal": regexp.MustCompile(`\{"error":"subscribe not permitted","channel":"secret","reason":"channel not in token"\}$`),
 	}
 	runBlock(t, readmeBlock(t, "## Auth"), func(line string) bool {
 		for k, re := range want {
