@@ -1,15 +1,15 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/rtd-project/rtd/hub"
-	"github.com/rtd-project/rtd/proto/http1"
+	"github.com/rtd-project/rtd/metrics/latency"
 )
 
 // connState is what a connection currently speaks.
@@ -40,15 +40,19 @@ const (
 // conn is one accepted connection. It is touched only on its loop, except
 // for the atomics inside ws/sse state that senders on other goroutines read.
 type conn struct {
-	gc       gnet.Conn
-	l        *loop
-	slot     int32 // index in l.conns
-	state    connState
-	flags    uint16
-	deadline int64 // coarse clock: header, idle or close deadline by state
+	gc    gnet.Conn
+	l     *loop
+	slot  int32 // index in l.conns
+	state connState
+	flags uint16
+	// deadline is the connection's next timer event, by state (coarse
+	// clock): the header or idle deadline of HTTP, the next ping of an open
+	// WebSocket, the next heartbeat of a stream, the close deadline of a
+	// closing connection.
+	deadline int64
 
-	ws  *Socket
-	sse *sseConn
+	ws  *Socket // one of ws and sse once upgraded or streaming
+	sse *Stream
 
 	// dirty is 1 + the index of the connection's entry in l.dirty (its
 	// writes for the current flush), 0 when it has none: what is queued
@@ -57,33 +61,16 @@ type conn struct {
 }
 
 // HubClient implements hub.Subscriber for WebSocket and SSE connections.
-func (c *conn) HubClient() *hub.Client {
-	if c.ws != nil {
-		return &c.ws.hc
-	}
-	return &c.sse.hc
-}
+func (c *conn) HubClient() *hub.Client { return &c.endpoint().hc }
 
-// sendQueue is the part of a socket's send accounting that senders on any
-// goroutine read: bytes posted to the loop and not yet flushed, and gnet's
-// outbound buffer as of the last flush or tick.
-type sendQueue struct {
-	posted  atomic.Int64
-	backlog atomic.Int64
-}
-
-// admit reports whether n more bytes fit under limit.
-func (q *sendQueue) admit(n, limit int) bool {
-	return q.posted.Load()+q.backlog.Load()+int64(n) <= int64(limit)
-}
-
-// sendq returns the connection's send accounting (nil for plain HTTP).
-func (c *conn) sendq() *sendQueue {
+// endpoint returns the connection's Socket or Stream part that does not
+// depend on the protocol; nil for plain HTTP.
+func (c *conn) endpoint() *endpoint {
 	switch {
 	case c.ws != nil:
-		return &c.ws.sendQueue
+		return &c.ws.endpoint
 	case c.sse != nil:
-		return &c.sse.sendQueue
+		return &c.sse.endpoint
 	}
 	return nil
 }
@@ -111,159 +98,113 @@ func (l *loop) traffic(c *conn) gnet.Action {
 	return act
 }
 
-// serveHTTP parses and answers every complete request in the input buffer
-// (pipelining), writing the responses in order with one write. A response
-// that ends the connection (Connection: close, HTTP/1.0, an error) is
-// written in full before the connection closes.
-func (l *loop) serveHTTP(c *conn) gnet.Action {
-	s := l.s
-	l.wbuf = l.wbuf[:0]
-	end := false
-	for c.state == stateHTTP {
-		buf, _ := c.gc.Peek(-1)
-		if len(buf) == 0 {
-			c.flags &^= flagHeadPending
-			c.deadline = s.after(s.opts.IdleTimeout)
-			break
-		}
-		req, n, err := l.parseRequest(c, buf) // see body.go
-		if errors.Is(err, http1.ErrNeedMore) {
-			if c.flags&flagHeadPending == 0 {
-				c.flags |= flagHeadPending
-				c.deadline = s.after(s.opts.HeaderTimeout)
-			}
-			end = l.expectContinue(c, req) != gnet.None
-			break
-		}
-		if err != nil {
-			s.metrics.HTTPErrors.Add(1)
-			l.logBadRequest(c, http1.StatusOf(err), err)
-			l.wbuf = appendError(l.wbuf, http1.StatusOf(err), err.Error(), false)
-			end = true
-			break
-		}
-		c.flags &^= flagHeadPending | flagSent100
-		keep := req.KeepAlive && !s.draining.Load()
-		a := l.dispatch(c, req, keep)
-		_, _ = c.gc.Discard(n)
-		if c.state == stateAwait {
-			break // what follows waits for the deferred response
-		}
-		// An upgraded connection or an event stream is no longer a
-		// request/response exchange: Connection: close and HTTP/1.0 end
-		// responses, not those (an SSE body ends when the server ends it).
-		if a != gnet.None || (!keep && c.state == stateHTTP) {
-			end = true
-			break
-		}
-	}
-	if len(l.wbuf) > 0 {
-		_, _ = c.gc.Write(l.wbuf)
-	}
-	if end {
-		l.closeAfterWrites(c)
-		return gnet.None
-	}
-	if c.state == stateWS {
-		// Frames may have arrived right behind the upgrade request.
-		if in := c.gc.InboundBuffered(); in > 0 {
-			return l.serveWS(c)
-		}
-	}
-	return gnet.None
+// Opening and closing a WebSocket or a stream: what both kinds check, count,
+// log and announce, written once (wsconn.go and sseconn.go do the rest).
+
+// kindStats is what opening and closing a connection of one kind counts in
+// the server's and the route's metrics, and the kind's name in logs.
+type kindStats struct {
+	name      string        // "ws" or "sse"
+	opened    *atomic.Int64 // opened in total
+	rejected  *atomic.Int64 // refused before they opened
+	open      *atomic.Int64 // open now
+	handshake *latency.Histogram
+	route     *RouteMetrics
 }
 
-// dispatch routes one request. It appends plain responses to l.wbuf, or
-// upgrades the connection. A non-None action closes the connection once
-// l.wbuf is written.
-func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
-	s := l.s
-	s.metrics.HTTPRequests.Add(1)
-	live := &l.live
-	live.Request, live.c = req, c
-	r := Request{live: live}
-	rt, allow := s.router.match(req.Method, req.Path, &live.ps)
-	if rt == nil {
-		if len(allow) > 0 {
-			l.w.reset()
-			l.w.status = 405
-			l.w.SetHeader("Allow", joinMethods(allow))
-			l.w.WriteString("method not allowed\n")
-			l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
-			l.logRequest(c, req, 405)
-			return gnet.None
-		}
-		l.logRequest(c, req, 404)
-		l.wbuf = appendError(l.wbuf, 404, "not found", keep)
-		return gnet.None
-	}
-	switch rt.kind {
-	case kindWS:
-		return l.upgradeWS(c, rt, &r)
-	case kindSSE:
-		return l.startSSE(c, rt, &r)
-	}
-	l.w.reset()
-	rt.handler(&l.w, &r)
-	if fn := l.w.deferred; fn != nil {
-		l.w.deferred = nil
-		l.deferResponse(c, req, fn, keep)
-		return gnet.None
-	}
-	l.logRequest(c, req, l.w.statusCode())
-	l.wbuf = l.w.appendTo(l.wbuf, string(req.Method) == "HEAD", keep)
-	return gnet.None
+func (s *Server) wsStats(rm *RouteMetrics) kindStats {
+	m := &s.metrics
+	return kindStats{"ws", &m.WSUpgrades, &m.WSUpgradesReject, &m.WSConnections, &m.HandshakeWS, rm}
 }
 
-// httpTimer enforces the header (slowloris) and keep-alive idle timeouts.
-func (l *loop) httpTimer(c *conn, now int64) {
-	if now < c.deadline {
-		return
-	}
-	if c.flags&flagHeadPending != 0 && c.flags&flagSent100 == 0 {
-		l.s.metrics.HeaderTimeouts.Add(1)
-		l.queue(c, resp408)
-	}
-	l.closeAfterWrites(c)
+func (s *Server) sseStats(rm *RouteMetrics) kindStats {
+	m := &s.metrics
+	return kindStats{"sse", &m.SSEStreams, &m.SSERejected, &m.SSEConnections, &m.HandshakeSSE, rm}
 }
 
-var resp408 = []byte("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 16\r\nConnection: close\r\n\r\nrequest timeout\n")
-
-// appendError appends a small text/plain error response.
-// appendError answers status with msg as the body: as application/json when
-// msg is a JSON object, else as text.
-func appendError(dst []byte, status int, msg string, keepAlive bool) []byte {
-	ctype := "text/plain; charset=utf-8"
-	if isJSONObject(msg) {
-		ctype = "application/json"
-	}
-	body := make([]byte, 0, len(msg)+1)
-	body = append(append(body, msg...), '\n')
-	return http1.AppendResponse(dst, status, ctype, body, keepAlive)
+// refuse answers a request for a connection of kind k that may not open
+// with status and msg (the connection closes once it is written), counted
+// and logged.
+func (l *loop) refuse(c *conn, k kindStats, r *Request, status int, msg string) {
+	k.rejected.Add(1)
+	k.route.Rejected.Add(1)
+	l.logRefused(c, k.name, r.live.Request, status, msg)
+	l.wbuf = appendError(l.wbuf, status, msg, false)
 }
 
-// isJSONObject reports whether an error message is a JSON object (sent as
-// application/json) rather than text.
-func isJSONObject(msg string) bool {
-	return strings.HasPrefix(msg, "{") && json.Valid([]byte(msg))
+// authorize runs the route's Authorize hook (an error is answered as
+// refusal says) and refuses every new connection while the server drains;
+// it reports whether the connection may open.
+func (l *loop) authorize(c *conn, k kindStats, r *Request, hook func(*Request) error) bool {
+	if hook != nil {
+		if err := hook(r); err != nil {
+			status, msg := refusal(err)
+			l.refuse(c, k, r, status, msg)
+			return false
+		}
+	}
+	if l.s.draining.Load() {
+		l.refuse(c, k, r, 503, "shutting down")
+		return false
+	}
+	return true
 }
 
-func joinMethods(ms []string) string {
-	out := ""
-	seen := map[string]bool{}
-	for _, m := range ms {
-		if seen[m] {
-			continue
-		}
-		seen[m] = true
-		if m == "GET" && !seen["HEAD"] {
-			seen["HEAD"] = true
-			m = "GET, HEAD"
-		}
-		if out != "" {
-			out += ", "
-		}
-		out += m
+// refusal is the status and message an Authorize hook's or a guard's error
+// is answered with: an HTTPError's own, else 403.
+func refusal(err error) (int, string) {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status, he.Message
 	}
-	return out
+	return 403, "forbidden"
+}
+
+// connect gives ep (c's Socket or Stream, which c points at already) its
+// hub client and registers it with the hub. A refusal (the user or the
+// server at its connection limit) is answered and counted, and connect
+// reports false.
+func (l *loop) connect(c *conn, ep *endpoint, k kindStats, r *Request) bool {
+	ep.c = c
+	ep.hc = hub.Client{ID: strconv.FormatUint(l.s.nextID.Add(1), 36), User: r.user, Loop: l.idx}
+	if err := l.s.hub.Connect(c); err != nil {
+		status, msg := errHubStatus(err)
+		l.refuse(c, k, r, status, msg)
+		return false
+	}
+	return true
+}
+
+// opened counts and logs ep, now open on c (its 101 or response head is in
+// l.wbuf), then runs the route's OnOpen, which still sees every request
+// header; the request keeps them afterwards only with keepHeaders.
+func (l *loop) opened(c *conn, ep *endpoint, k kindStats, r *Request, start time.Time, keepHeaders bool, onOpen func()) {
+	c.flags = 0
+	k.opened.Add(1)
+	k.open.Add(1)
+	k.route.Opened.Add(1)
+	k.route.Open.Add(1)
+	k.handshake.Observe(int64(time.Since(start)))
+	l.logOpen(c, k.name, &ep.hc, r.live.Request)
+	ep.req.Store(openRequest(r, onOpen != nil, keepHeaders))
+	if onOpen != nil {
+		onOpen()
+		if !keepHeaders {
+			ep.req.Store(ep.req.Load().withoutHeaders())
+		}
+	}
+}
+
+// closedEndpoint ends ep, whose connection is gone (OnClose): it is
+// counted, logged with why it closed, left by the hub, announced to the
+// route's OnClose, and its context cancelled.
+func (l *loop) closedEndpoint(c *conn, ep *endpoint, k kindStats, onClose func(closeReason)) {
+	ep.closing.Store(true)
+	k.open.Add(-1)
+	k.route.Open.Add(-1)
+	why := ep.reason()
+	l.logClose(k.name, &ep.hc, why)
+	l.s.hub.Disconnect(c)
+	onClose(why)
+	ep.endContext()
 }

@@ -45,7 +45,7 @@ func (h *hubSeam) Deliver(loop int, b *hub.Batch) {
 // Evict implements hub.Deliverer: close a connection the hub let go.
 func (h *hubSeam) Evict(sub hub.Subscriber, reason string) {
 	c := sub.(*conn)
-	_ = c.l.post(inboxItem{op: opClose, c: c, code: int(ws.StatusPolicyViolation), reason: reason})
+	_ = c.l.post(inboxItem{op: opClose, c: c, why: closeReason{int(ws.StatusPolicyViolation), reason}})
 }
 
 // Encode implements hub.Encoder: the publication's WebSocket frame (the JSON
@@ -174,109 +174,6 @@ func errHubStatus(err error) (int, string) {
 		return 503, "server is at limit"
 	}
 	return 500, "internal error"
-}
-
-// Subscribe subscribes the socket to channel. With since (the client's last
-// position) the result says whether what it missed was recovered; the missed
-// publications follow whatever was sent to the socket before Subscribe, and
-// the live ones follow them, with no gap and no duplicate. A replay larger
-// than the send queue is written as the socket reads it (it is not held to
-// MaxSendQueueBytes, nor dropped by the slow-client policy); a client that
-// cannot keep up with the channel meanwhile is closed with 1013 and resumes
-// from where it got to. Call it from the socket's callbacks (they run on its
-// loop).
-func (sock *Socket) Subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
-	return sock.c.subscribe(channel, since)
-}
-
-// Unsubscribe removes the socket from channel. Call it from the socket's
-// callbacks.
-func (sock *Socket) Unsubscribe(channel string) error {
-	c := sock.c
-	if err := c.l.s.hub.Unsubscribe(c, channel); err != nil {
-		return err
-	}
-	c.l.dropReplay(c, channel)
-	return nil
-}
-
-// Subscribe subscribes the stream to channel; see Socket.Subscribe. Call it
-// from OnOpen. A stream on several channels gives its events ids that name a
-// position in each (see ParseEventID), so that a Last-Event-ID resumes them
-// all: subscribe in the same order when the client comes back.
-func (st *Stream) Subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
-	return st.c.subscribe(channel, since)
-}
-
-// Unsubscribe removes the stream from channel. Call it from the stream's
-// callbacks.
-func (st *Stream) Unsubscribe(channel string) error {
-	c := st.c
-	if err := c.l.s.hub.Unsubscribe(c, channel); err != nil {
-		return err
-	}
-	st.untrackPosition(channel)
-	c.l.dropReplay(c, channel)
-	return nil
-}
-
-// subscribe registers c now; what it missed is written from the inbox, in
-// order with what was posted to c before (the live publications of channel
-// wait for it).
-func (c *conn) subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
-	l := c.l
-	res, err := l.s.hub.Subscribe(c, channel, since)
-	if err != nil {
-		return res, err
-	}
-	if c.sse != nil {
-		// Where the client is in channel: what it saw, when the missed
-		// publications follow; else where the channel is now. Tracked
-		// before any replay is written, so that every event a stream of
-		// several channels writes names a position in each.
-		at := res.Position
-		if since != nil && res.Recovered {
-			at = *since
-		}
-		c.sse.trackPosition(l, channel, at)
-	}
-	if len(res.Missed) > 0 {
-		r := l.addReplay(c, channel, res.Missed, false)
-		_ = l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
-			r.started = true
-			l.resume(c)
-		}})
-	}
-	return res, nil
-}
-
-// SubscribeWith is Subscribe for protocols that answer a subscribe request.
-// The subscription is made on the socket's loop once everything sent to the
-// socket before is queued; reply then returns the text message to send
-// (appended to dst), which goes out ahead of the missed publications and of
-// every live one. A reply is never dropped: if the socket's send queue has
-// no room for it, the socket is closed with 1013. reply must not keep dst,
-// and may run after SubscribeWith returns: it must not use the Message of
-// the callback that called SubscribeWith. Call it from the socket's
-// callbacks.
-func (sock *Socket) SubscribeWith(channel string, since *hub.Position, reply func(dst []byte, res hub.SubscribeResult, err error) []byte) {
-	c := sock.c
-	_ = c.l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
-		if !c.accepting() {
-			return
-		}
-		res, err := l.s.hub.Subscribe(c, channel, since)
-		l.scratch = reply(l.scratch[:0], res, err)
-		if len(l.scratch) > 0 {
-			start := len(l.arena)
-			l.arena = wsframe.AppendFrame(l.arena, ws.OpText, l.scratch)
-			l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], admitReply)
-		}
-		if err == nil && len(res.Missed) > 0 {
-			l.addReplay(c, channel, res.Missed, true)
-			l.resume(c)
-		}
-	}})
 }
 
 // Disconnect closes the connection with hub client ID id (WebSocket with

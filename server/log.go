@@ -80,12 +80,15 @@ func (l *loop) logOpen(c *conn, transport string, hc *hub.Client, req *http1.Req
 }
 
 // logClose logs the end of a WebSocket (with its close code and reason) or
-// SSE connection (code 0).
-func (l *loop) logClose(transport string, hc *hub.Client, code int, reason string) {
+// SSE stream (with the reason rtd ended it for, if it did).
+func (l *loop) logClose(transport string, hc *hub.Client, why closeReason) {
 	if e := l.s.hot.Info(); e != nil {
 		e = e.Str("transport", transport).Str("client", hc.ID).Str("user", hc.User)
-		if code != 0 {
-			e = e.Int("code", code).Str("reason", reason)
+		if why.code != 0 {
+			e = e.Int("code", why.code)
+		}
+		if why.code != 0 || why.text != "" {
+			e = e.Str("reason", why.text)
 		}
 		e.Msg("close")
 	}

@@ -72,13 +72,12 @@ type loop struct {
 // connection (owned by the item until written), a close, or loop work that
 // must happen in the connection's order (see outbound.go).
 type inboxItem struct {
-	op     inboxOp
-	batch  *hub.Batch
-	c      *conn
-	buf    *bytebufferpool.ByteBuffer // opSend, opControl, opResponse: the bytes, owned until written
-	code   int                        // opClose, opFail
-	reason string                     // opClose, opFail
-	run    func(l *loop)              // opRun
+	op    inboxOp
+	batch *hub.Batch
+	c     *conn
+	buf   *bytebufferpool.ByteBuffer // opSend, opControl, opResponse: the bytes, owned until written
+	why   closeReason                // opClose, opFail
+	run   func(l *loop)              // opRun
 }
 
 type inboxOp uint8
@@ -179,7 +178,7 @@ func (l *loop) handle(it *inboxItem) {
 		// posted count only once the flush has accounted for them.
 		l.owned = append(l.owned, it.buf)
 		if !l.queue(c, it.buf.B) { // the connection is gone or closing
-			c.sendq().posted.Add(-int64(len(it.buf.B)))
+			c.endpoint().posted.Add(-int64(len(it.buf.B)))
 			return
 		}
 		l.dirty[c.dirty-1].admitted += len(it.buf.B)
@@ -190,13 +189,13 @@ func (l *loop) handle(it *inboxItem) {
 		l.owned = append(l.owned, it.buf)
 		l.queue(c, it.buf.B)
 	case opClose:
-		l.closeConn(c, it.code, it.reason)
+		l.closeConn(c, it.why)
 	case opFail:
 		if c.state == stateClosed {
 			return
 		}
-		if it.code != 0 {
-			l.queueClose(c, it.code, it.reason)
+		if it.why.code != 0 {
+			l.queueClose(c, it.why)
 		}
 		l.closeAfterWrites(c)
 	case opResponse:
@@ -252,8 +251,8 @@ func (l *loop) closed(c *conn, err error) {
 		c.flags &^= flagReplaying
 	}
 	l.dropBody(c)
-	if q := c.sendq(); q != nil {
-		l.setBacklog(q, 0) // what gnet still held is discarded with the connection
+	if ep := c.endpoint(); ep != nil {
+		l.setBacklog(&ep.sendQueue, 0) // what gnet still held is discarded with the connection
 	}
 	last := len(l.conns) - 1
 	if int(c.slot) <= last && l.conns[c.slot] == c {
@@ -264,9 +263,9 @@ func (l *loop) closed(c *conn, err error) {
 	}
 	switch {
 	case c.ws != nil:
-		l.wsClosed(c, err)
+		l.wsClosed(c)
 	case c.sse != nil:
-		l.sseClosed(c, err)
+		l.sseClosed(c)
 	}
 }
 
@@ -276,12 +275,7 @@ func (l *loop) closed(c *conn, err error) {
 func (l *loop) sweep() {
 	l.runInbox()
 	now := l.s.now()
-	// Backwards: closing a connection swap-removes it from l.conns.
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		if i >= len(l.conns) {
-			continue
-		}
-		c := l.conns[i]
+	l.eachConn(func(c *conn) {
 		switch c.state {
 		case stateHTTP:
 			l.httpTimer(c, now)
@@ -294,7 +288,7 @@ func (l *loop) sweep() {
 				_ = c.gc.Close()
 			}
 		}
-	}
+	})
 	l.pace()
 	l.flush()
 }
@@ -302,11 +296,7 @@ func (l *loop) sweep() {
 // goAway starts the graceful shutdown of every connection on the loop.
 func (l *loop) goAway() {
 	l.runInbox()
-	for i := len(l.conns) - 1; i >= 0; i-- {
-		if i >= len(l.conns) {
-			continue
-		}
-		c := l.conns[i]
+	l.eachConn(func(c *conn) {
 		switch c.state {
 		case stateHTTP:
 			if c.gc.InboundBuffered() == 0 {
@@ -317,8 +307,18 @@ func (l *loop) goAway() {
 		case stateSSE:
 			l.sseGoAway(c)
 		}
-	}
+	})
 	l.flush()
+}
+
+// eachConn calls fn for every connection on the loop, which fn may close.
+func (l *loop) eachConn(fn func(c *conn)) {
+	// Backwards: closing a connection swap-removes it from l.conns.
+	for i := len(l.conns) - 1; i >= 0; i-- {
+		if i < len(l.conns) {
+			fn(l.conns[i])
+		}
+	}
 }
 
 // count records a delivery for the metrics.

@@ -99,24 +99,12 @@ func (o Options) withDefaults() Options {
 	if o.Addr == "" {
 		o.Addr = defaultAddr
 	}
-	if o.Loops <= 0 {
-		o.Loops = runtime.NumCPU()
-	}
-	if o.MaxConns <= 0 {
-		o.MaxConns = max(openFilesLimit()-reservedFDs, 1)
-	}
-	if o.HeaderTimeout <= 0 {
-		o.HeaderTimeout = defaultHeaderTimeout
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = defaultIdleTimeout
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = defaultWriteTimeout
-	}
-	if o.ShutdownTimeout <= 0 {
-		o.ShutdownTimeout = defaultShutdownTimeout
-	}
+	orDefault(&o.Loops, runtime.NumCPU())
+	orDefault(&o.MaxConns, max(openFilesLimit()-reservedFDs, 1))
+	orDefault(&o.HeaderTimeout, defaultHeaderTimeout)
+	orDefault(&o.IdleTimeout, defaultIdleTimeout)
+	orDefault(&o.WriteTimeout, defaultWriteTimeout)
+	orDefault(&o.ShutdownTimeout, defaultShutdownTimeout)
 	if o.LogSampler == nil {
 		o.LogSampler = defaultLogSampler()
 	}
@@ -125,6 +113,14 @@ func (o Options) withDefaults() Options {
 		o.Logger = &l
 	}
 	return o
+}
+
+// orDefault sets *v to def when it is unset: zero, or negative where that
+// means nothing else.
+func orDefault[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // reservedFDs are the descriptors the default MaxConns leaves for the server

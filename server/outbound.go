@@ -148,14 +148,14 @@ func (l *loop) flush() {
 			_, _ = c.gc.Writev(rest[:n])
 			rest = rest[n:]
 		}
-		if q := c.sendq(); q != nil {
+		if ep := c.endpoint(); ep != nil {
 			// Publish the backlog before releasing the admitted bytes,
 			// so senders never see both figures low at once.
 			if c.state != stateClosed {
-				l.setBacklog(q, c.gc.OutboundBuffered())
+				l.setBacklog(&ep.sendQueue, c.gc.OutboundBuffered())
 			}
 			if d.admitted > 0 {
-				q.posted.Add(-int64(d.admitted))
+				ep.posted.Add(-int64(d.admitted))
 			}
 		}
 		clear(out)
@@ -193,9 +193,9 @@ const maxIOV = 1024
 
 // queueClose builds a close frame in the arena and queues it on c, the last
 // thing c will carry.
-func (l *loop) queueClose(c *conn, code int, reason string) {
+func (l *loop) queueClose(c *conn, why closeReason) {
 	start := len(l.arena)
-	l.arena = wsframe.AppendClose(l.arena, ws.StatusCode(code), reason)
+	l.arena = wsframe.AppendClose(l.arena, ws.StatusCode(why.code), why.text)
 	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
 	c.flags |= flagCloseQueued
 }
@@ -211,7 +211,7 @@ func (l *loop) postControl(c *conn, op ws.OpCode, payload []byte) {
 }
 
 // deliver queues b on c as admission a allows and reports whether it did.
-// This and the senders' check (sendQueue.admit) are the two sides of one
+// This and the senders' check (endpoint.post) are the two sides of one
 // bound; refused applies the policy for both.
 func (l *loop) deliver(c *conn, b []byte, a admission) bool {
 	if !c.accepting() {
@@ -274,28 +274,28 @@ func (l *loop) closeSlow(c *conn) {
 	l.logSlowClient(c)
 	l.endReplays(c)
 	if c.state == stateWS {
-		l.startCloseWS(c, closeTryAgainLater, "slow client", c.ws.route.opts.SlowClientGrace)
+		l.startCloseWS(c, closeReason{closeTryAgainLater, "slow client"}, c.ws.route.opts.SlowClientGrace)
 		return
 	}
 	// The stream's end waits for what is queued for a short grace only: a
 	// slow client is shed, not waited for.
-	l.endSSE(c)
+	l.endSSE(c, "slow client")
 	c.flags |= flagSlowClose
 	c.deadline = l.s.now() + int64(defaultSlowClientGrace)
 }
 
 // closeConn closes c on request of another goroutine: WebSocket with a
 // closing handshake, anything else at once (1013 is the slow-client close).
-func (l *loop) closeConn(c *conn, code int, reason string) {
-	if code == closeTryAgainLater {
+func (l *loop) closeConn(c *conn, why closeReason) {
+	if why.code == closeTryAgainLater {
 		l.closeSlow(c)
 		return
 	}
 	switch c.state {
 	case stateWS:
-		l.startCloseWS(c, code, reason, c.ws.route.opts.CloseTimeout)
+		l.startCloseWS(c, why, c.ws.route.opts.CloseTimeout)
 	case stateSSE:
-		l.endSSE(c)
+		l.endSSE(c, why.text)
 	case stateClosing, stateClosed:
 		// Already ending, with what it has queued still to go out and a
 		// deadline of its own.

@@ -413,38 +413,52 @@ func TestSSEStreamSugar(t *testing.T) {
 
 // TestSSEHeartbeatSlowClient: a heartbeat that does not fit the stream's send
 // queue meets the slow-client policy as an event would: dropped, refused, or
-// the stream ends (counted as a slow-client close).
+// the stream ends (counted as a slow-client close). One larger than the
+// whole queue could never be queued: ErrTooLarge, whatever the policy.
 func TestSSEHeartbeatSlowClient(t *testing.T) {
 	t.Parallel()
-	opened := make(chan *Stream, 1)
+	type sent struct {
+		st                           *Stream
+		first, second, event, tooBig error
+	}
+	opened := make(chan sent, 1)
 	s := startServer(t, Options{}, func(s *Server) {
 		for path, p := range map[string]SlowClientPolicy{"/drop": SlowClientDrop, "/error": SlowClientError, "/close": SlowClientClose} {
-			// 2 bytes: not even a heartbeat fits.
-			o := SSEOptions{HeartbeatInterval: -1, MaxSendQueueBytes: 2, SlowClientPolicy: p}
-			if err := s.SSE(path, SSEHandler{OnOpen: func(st *Stream) { opened <- st }}, o); err != nil {
+			// 10 bytes: three heartbeats fit, a fourth does not while
+			// they are queued (OnOpen runs on the loop: nothing is
+			// written before it returns), nor does an 8-byte event.
+			o := SSEOptions{HeartbeatInterval: -1, MaxSendQueueBytes: 10, SlowClientPolicy: p}
+			err := s.SSE(path, SSEHandler{OnOpen: func(st *Stream) {
+				r := sent{st: st, first: errors.Join(st.Heartbeat(), st.Heartbeat(), st.Heartbeat())}
+				r.second = st.Heartbeat()
+				r.event = st.Send(sse.Event{})
+				r.tooBig = st.Send(sse.Event{Data: []byte("1234")})
+				opened <- r
+			}}, o)
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
 	})
-	getStream(t, httpURL(s, "/drop"))
-	st := <-opened
-	if err := st.Heartbeat(); !errors.Is(err, ErrDropped) {
-		t.Errorf("drop: Heartbeat %v", err)
-	}
-	if err := st.SendJSON("", 1); !errors.Is(err, ErrDropped) {
-		t.Errorf("drop: SendJSON %v", err)
-	}
-	getStream(t, httpURL(s, "/error"))
-	if err := (<-opened).Heartbeat(); !errors.Is(err, ErrSlowClient) {
-		t.Errorf("error: Heartbeat %v", err)
-	}
-	resp := getStream(t, httpURL(s, "/close"))
-	if err := (<-opened).Heartbeat(); !errors.Is(err, ErrSlowClient) {
-		t.Errorf("close: Heartbeat %v", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || string(body) != string(sse.AppendPreamble(nil, defaultSSERetry)) {
-		t.Fatalf("close: the stream read %q, %v; want the preamble, then its end", trimPadding(string(body)), err)
+	for _, tc := range []struct {
+		path string
+		want error
+	}{{"/drop", ErrDropped}, {"/error", ErrSlowClient}, {"/close", ErrSlowClient}} {
+		resp := getStream(t, httpURL(s, tc.path))
+		r := <-opened
+		if r.first != nil || !errors.Is(r.second, tc.want) || !errors.Is(r.event, tc.want) {
+			t.Errorf("%s: heartbeats %v, %v, event %v; want nil, %v, %v", tc.path, r.first, r.second, r.event, tc.want, tc.want)
+		}
+		if !errors.Is(r.tooBig, ErrTooLarge) {
+			t.Errorf("%s: an event larger than the queue: %v, want ErrTooLarge", tc.path, r.tooBig)
+		}
+		if tc.path != "/close" {
+			_ = r.st.Close()
+		}
+		body, err := io.ReadAll(resp.Body)
+		if want := string(sse.AppendPreamble(nil, defaultSSERetry)) + ":\n\n:\n\n:\n\n"; err != nil || string(body) != want {
+			t.Fatalf("%s: the stream read %q, %v; want the preamble, the heartbeats that fit, then its end", tc.path, trimPadding(string(body)), err)
+		}
 	}
 	if n := s.Metrics().SlowClientCloses.Load(); n != 1 {
 		t.Errorf("SlowClientCloses = %d, want 1", n)

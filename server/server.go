@@ -106,6 +106,19 @@ func (s *Server) handle(r *route) error {
 	return s.router.add(r)
 }
 
+// handleConns registers r, a WebSocket or SSE route whose connections m
+// counts, once its options' origins (and credentials) are valid.
+func (s *Server) handleConns(r *route, m *RouteMetrics, origins []string, credentials bool) error {
+	if err := checkOrigins(origins, credentials); err != nil {
+		return err
+	}
+	if err := s.handle(r); err != nil {
+		return err
+	}
+	s.addRouteMetrics(m)
+	return nil
+}
+
 // Addr returns the address the server listens on once Run has started, or
 // Options.Addr before that.
 func (s *Server) Addr() string {

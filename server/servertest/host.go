@@ -128,6 +128,22 @@ func (r *request) target() string {
 	return r.path + sep + r.query.Encode()
 }
 
+// next receives the next item of a connection, or closed once in is closed;
+// isEnd says which items end the connection, after which reading fails
+// the test.
+func next[T any](h *Host, in <-chan T, ended *bool, what string, closed T, isEnd func(T) bool) T {
+	h.t.Helper()
+	if *ended {
+		h.t.Fatalf("servertest: %s: read after the end", what)
+	}
+	v, ok := receive(h, in, what)
+	if !ok {
+		v = closed
+	}
+	*ended = isEnd(v)
+	return v
+}
+
 // receive takes the next item from in, waiting at most the Host's Timeout
 // (after which the test fails); ok is false once in is closed.
 func receive[T any](h *Host, in <-chan T, what string) (v T, ok bool) {

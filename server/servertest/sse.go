@@ -147,15 +147,7 @@ func (st *Stream) read(body io.ReadCloser) {
 // within the Host's Timeout.
 func (st *Stream) Next() Event {
 	st.h.t.Helper()
-	if st.ended {
-		st.h.t.Fatalf("servertest: SSE %s: read after the stream ended", st.name)
-	}
-	e, ok := receive(st.h, st.in, "SSE "+st.name)
-	if !ok {
-		e = Event{End: true, Data: "closed"}
-	}
-	st.ended = e.End
-	return e
+	return next(st.h, st.in, &st.ended, "SSE "+st.name, Event{End: true, Data: "closed"}, func(e Event) bool { return e.End })
 }
 
 // ExpectEvent fails the test unless the next event has type name ("" for

@@ -266,15 +266,9 @@ func (c *WS) SendJSON(v any) *WS {
 // comes within the Host's Timeout.
 func (c *WS) Next() Message {
 	c.h.t.Helper()
-	if c.ended {
-		c.h.t.Fatalf("servertest: WebSocket %s: read after the connection ended", c.name)
-	}
-	m, ok := receive(c.h, c.in, "WebSocket "+c.name)
-	if !ok {
-		m = Message{Kind: "end", Reason: "closed"}
-	}
-	c.ended = m.Kind == "close" || m.Kind == "end"
-	return m
+	return next(c.h, c.in, &c.ended, "WebSocket "+c.name, Message{Kind: "end", Reason: "closed"}, func(m Message) bool {
+		return m.Kind == "close" || m.Kind == "end"
+	})
 }
 
 func (c *WS) expect(want string, ok func(Message) bool) Message {
