@@ -196,8 +196,8 @@ func (l *loop) opened(c *conn, ep *endpoint, k kindStats, r *Request, start time
 }
 
 // closedEndpoint ends ep, whose connection is gone (OnClose): it is
-// counted, logged with why it closed, left by the hub, announced to the
-// route's OnClose, and its context cancelled.
+// counted, logged with why it closed, left by the hub, its context
+// cancelled (so the route's OnClose sees it done), and announced to OnClose.
 func (l *loop) closedEndpoint(c *conn, ep *endpoint, k kindStats, onClose func(closeReason)) {
 	ep.closing.Store(true)
 	k.open.Add(-1)
@@ -205,6 +205,6 @@ func (l *loop) closedEndpoint(c *conn, ep *endpoint, k kindStats, onClose func(c
 	why := ep.reason()
 	l.logClose(k.name, &ep.hc, why)
 	l.s.hub.Disconnect(c)
-	onClose(why)
 	ep.endContext()
+	onClose(why)
 }

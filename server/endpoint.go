@@ -94,7 +94,8 @@ func (e *endpoint) Value() any {
 // every send fails with ErrClosed.
 func (e *endpoint) Closed() bool { return e.closing.Load() }
 
-// Context returns a context cancelled when the connection closes.
+// Context returns a context cancelled when the connection closes, before
+// the route's OnClose runs.
 func (e *endpoint) Context() context.Context {
 	for {
 		if cc := e.ctx.Load(); cc != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -127,5 +128,56 @@ func TestLogSampling(t *testing.T) {
 	}
 	if n := len(logs.lines(t, "http")); n != 5 {
 		t.Fatalf("%d access lines for 50 requests sampled 1 in 10, want 5", n)
+	}
+}
+
+// TestSSECloseLog: a stream rtd ends is logged with the reason it ended it
+// for (here a Disconnect), one the client dropped without; either way the
+// stream reads as closed and its context is done once OnClose has run.
+func TestSSECloseLog(t *testing.T) {
+	logs, o := logged(&zerolog.BasicSampler{N: 1})
+	opened := make(chan *Stream, 2)
+	closed := make(chan *Stream, 2)
+	s := startServer(t, o, func(s *Server) {
+		err := s.SSE("/sse", SSEHandler{
+			OnOpen:  func(st *Stream) { opened <- st },
+			OnClose: func(st *Stream) { closed <- st },
+		}, SSEOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	resp := getStream(t, httpURL(s, "/sse"))
+	kicked := <-opened
+	ctx := kicked.Context()
+	if !s.Disconnect(kicked.ID(), "kicked") {
+		t.Fatal("Disconnect did not find the stream")
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatalf("the ended stream: %v", err)
+	}
+	resp.Body.Close()
+	if st := <-closed; st != kicked || !st.Closed() || ctx.Err() == nil || kicked.Context().Err() == nil {
+		t.Fatalf("after the end: Closed %v, context %v", st.Closed(), ctx.Err())
+	}
+	resp = getStream(t, httpURL(s, "/sse"))
+	dropped := <-opened
+	resp.Body.Close()
+	<-closed
+	if dropped.Context().Err() == nil {
+		t.Fatal("the dropped stream's context is not done")
+	}
+	cl := logs.lines(t, "close")
+	if len(cl) != 2 {
+		t.Fatalf("close lines: %v", cl)
+	}
+	for _, line := range cl {
+		want := map[string]any{"transport": "sse", "client": kicked.ID(), "reason": "kicked"}
+		if line["client"] == dropped.ID() {
+			want = map[string]any{"transport": "sse", "client": dropped.ID()}
+		}
+		if _, ok := line["code"]; ok || line["transport"] != want["transport"] || line["reason"] != want["reason"] {
+			t.Errorf("close line %v, want %v and no code", line, want)
+		}
 	}
 }
