@@ -420,7 +420,7 @@ func TestAttackReplayToNonReader(t *testing.T) {
 // queued when it reads again. Nothing is left on the loop afterwards.
 func TestAttackHeldOverflow(t *testing.T) {
 	const queue, size, missed = 256 << 10, 60 << 10, 50
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, WriteTimeout: 30 * time.Second, Hub: hub.Options{HistorySize: 500}},
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, WriteTimeout: 30 * time.Second, Hub: hub.Options{HistorySize: 500}},
 		commandRoutes(WSOptions{MaxSendQueueBytes: queue, MaxMessageBytes: 1 << 20, SlowClientGrace: 10 * time.Second}))
 	h := s.Hub()
 	start := publishMissed(t, h, "big", missed, size)
@@ -1086,7 +1086,7 @@ func TestAttackShutdownWithNonReaders(t *testing.T) {
 // every publication of each channel arrives exactly once, in order.
 func TestAttackSSEMultiChannelResume(t *testing.T) {
 	const queue, size, missed, live = 128 << 10, 20 << 10, 40, 30
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
 		sseReplayRoute(SSEOptions{MaxSendQueueBytes: queue}, nil, "a", "b"))
 	h := s.Hub()
 	startA := publishMissed(t, h, "a", missed, size)

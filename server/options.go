@@ -71,6 +71,13 @@ type Options struct {
 	// autotuning (up to tcp_wmem max, 4 MiB here).
 	SocketSendBuffer int
 
+	// Encoder is the wire format of publications: what the server's
+	// WebSocket and SSE subscribers receive for each publication (see
+	// Encoder; the framing and SSE ids stay the server's). Default (nil):
+	// a publication's Data as is, presence events not sent. One server has
+	// one format for all its routes: fanout.Mount needs fanout.Encoder.
+	Encoder Encoder
+
 	// Hub configures the server's hub (channels, history, presence, limits).
 	// Loops, Deliverer and Encoder are the server's own and are ignored here.
 	Hub hub.Options

@@ -541,9 +541,7 @@ func (l *loop) wsClosed(c *conn, err error) {
 // frameOf picks the frame of a prepared publication this socket takes.
 func (sock *Socket) frameOf(m *hub.Prepared) []byte {
 	if sock.deflate {
-		if p, ok := m.Ext.(*wsframe.Prepared); ok {
-			return p.DeflateFrame()
-		}
+		return deflateFrame(m)
 	}
 	return m.WS
 }
