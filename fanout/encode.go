@@ -94,8 +94,24 @@ func appendPush(b []byte, p *hub.Publication) []byte {
 // appendJSONValue appends data as is when it is valid JSON, else as a JSON
 // string, so that whatever an embedder publishes yields a valid push.
 func appendJSONValue(b, data []byte) []byte {
-	if len(data) > 0 && json.Valid(data) {
+	if mayBeJSON(data) && json.Valid(data) {
 		return append(b, data...)
 	}
 	return jsonenc.AppendString(b, data)
+}
+
+// mayBeJSON reports whether data starts as a JSON value can: most text that
+// is not JSON is told at its first byte, without json.Valid (which
+// allocates the error it finds).
+func mayBeJSON(data []byte) bool {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{', '[', '"', '-', 't', 'f', 'n', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			return true
+		}
+		return false
+	}
+	return false
 }
