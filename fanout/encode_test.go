@@ -72,3 +72,19 @@ func TestMountRequiresEncoder(t *testing.T) {
 		t.Fatalf("Mount on a server with the default Encoder: %v, want ErrEncoder", err)
 	}
 }
+
+// Publishing on a channel without subscribers: the hub's work and the
+// tier's encoding (WebSocket frame, SSE event), once per publication.
+func BenchmarkPublishEncode(b *testing.B) {
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Loops: 1, Encoder: Encoder{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := hub.Publication{Event: "update", Data: []byte(`{"text":"hello, world","n":42,"tags":["a","b"]}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := srv.Hub().Publish("room:news", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

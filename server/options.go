@@ -79,7 +79,8 @@ type Options struct {
 	Encoder Encoder
 
 	// Hub configures the server's hub (channels, history, presence, limits).
-	// Loops, Deliverer and Encoder are the server's own and are ignored here.
+	// Its Loops, Deliverer and Encoder are the server's own (Encoder above is
+	// what the server encodes with) and are ignored here.
 	Hub hub.Options
 
 	// Logger receives the server's logs (and gnet's). Default: a disabled logger.
