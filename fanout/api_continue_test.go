@@ -16,7 +16,7 @@ import (
 // TestAPIKeyCheckedBeforeBody: a publish sent with "Expect: 100-continue" and a wrong API key
 // is answered 401 at once, without "100 Continue" asking for the body first.
 func TestAPIKeyCheckedBeforeBody(t *testing.T) {
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0"})
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Encoder: fanout.Encoder{}})
 	if err != nil {
 		t.Fatal(err)
 	}

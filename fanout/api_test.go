@@ -95,7 +95,7 @@ func TestAPIKey(t *testing.T) {
 // /metrics has the per-route series of the tier's routes and of an
 // embedder's own, registered after Mount.
 func TestMetricsRoute(t *testing.T) {
-	h := servertest.Start(t, server.Options{}, func(s *server.Server) error {
+	h := servertest.Start(t, server.Options{Encoder: fanout.Encoder{}}, func(s *server.Server) error {
 		if _, err := fanout.Mount(s, fanout.Options{}); err != nil {
 			return err
 		}

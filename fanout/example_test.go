@@ -18,7 +18,7 @@ import (
 func ExampleMount() {
 	tierOpts := fanout.Options{Namespaces: []fanout.Namespace{{Pattern: "news", HistorySize: 10}}}
 	// The namespaces reach the hub through the tier's ChannelOptions.
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Hub: hub.Options{ChannelOptions: tierOpts.ChannelOptions}})
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Encoder: fanout.Encoder{}, Hub: hub.Options{ChannelOptions: tierOpts.ChannelOptions}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -43,10 +43,16 @@ type Tier struct {
 //	GET  /metrics                  Prometheus text format (API key or loopback, as /api/*),
 //	                               with per-route series of every WebSocket and SSE route (RouteMetrics)
 //
-// Pass o.ChannelOptions as server.Options.Hub.ChannelOptions when creating
-// srv so namespaces reach the hub. When the hub has a Broker, publishing
+// Create srv with Encoder{} as server.Options.Encoder, the tier's wire format
+// (Mount returns ErrEncoder otherwise), and o.ChannelOptions as
+// server.Options.Hub.ChannelOptions so namespaces reach the hub. When the hub has a Broker, publishing
 // answers 503 (the API) or error 112 (/ws) while the bus cannot take it.
 func Mount(srv *server.Server, o Options) (*Tier, error) {
+	switch srv.Encoder().(type) {
+	case Encoder, *Encoder:
+	default:
+		return nil, ErrEncoder
+	}
 	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session), expiringSSE: make(map[*server.Stream]int64)}
 	err := srv.WebSocket("/ws", server.WSHandler{
 		OnOpen:    t.wsOpen,

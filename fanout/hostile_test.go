@@ -28,7 +28,7 @@ const testSecret = "an-hs256-secret-of-at-least-32-bytes!"
 func tierServer(t *testing.T, o Options, ho hub.Options) string {
 	t.Helper()
 	ho.ChannelOptions = o.ChannelOptions
-	h := servertest.Start(t, server.Options{Hub: ho}, func(s *server.Server) error {
+	h := servertest.Start(t, server.Options{Encoder: Encoder{}, Hub: ho}, func(s *server.Server) error {
 		_, err := Mount(s, o)
 		return err
 	})

@@ -23,7 +23,7 @@ const secret = "fanout-test-secret-of-32-bytes!!"
 func tier(t *testing.T, o fanout.Options, ho hub.Options) *servertest.Host {
 	t.Helper()
 	ho.ChannelOptions = o.ChannelOptions
-	return servertest.Start(t, server.Options{Hub: ho}, func(s *server.Server) error {
+	return servertest.Start(t, server.Options{Encoder: fanout.Encoder{}, Hub: ho}, func(s *server.Server) error {
 		_, err := fanout.Mount(s, o)
 		return err
 	})
@@ -192,7 +192,7 @@ func TestSSENotRecovered(t *testing.T) {
 func TestTokenExpiry(t *testing.T) {
 	o := withTokens(t, fanout.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
-	h := servertest.Start(t, server.Options{}, func(s *server.Server) error {
+	h := servertest.Start(t, server.Options{Encoder: fanout.Encoder{}}, func(s *server.Server) error {
 		tr, err := fanout.Mount(s, o)
 		if err == nil {
 			go tr.Run(ctx)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rtd-project/rtd/hub"
+	"github.com/rtd-project/rtd/internal/jsonenc"
 	"github.com/rtd-project/rtd/server"
 )
 
@@ -338,8 +339,7 @@ func appendField(b []byte, name, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	q, _ := json.Marshal(value)
-	return append(b, q...)
+	return jsonenc.AppendString(b, value)
 }
 
 func parseSince(s string) (*hub.Position, error) {
@@ -377,8 +377,7 @@ func appendPresence(b []byte, p *hub.Presence) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"client":`...)
-		q, _ := json.Marshal(c.Client)
-		b = append(b, q...)
+		b = jsonenc.AppendString(b, c.Client)
 		b = appendField(b, "user", c.User)
 		if len(c.Info) > 0 && json.Valid(c.Info) {
 			b = append(b, `,"info":`...)
@@ -408,15 +407,17 @@ func appendHistory(b []byte, h *hub.HistoryResult, since *hub.Position, limit, b
 	b = append(b, `,"publications":[`...)
 	start := len(b)
 	for i, m := range pubs {
-		push := server.PushJSON(m)
+		n := len(b)
 		if i > 0 {
-			if len(b)-start+len(push) > budget {
-				pubs, more = pubs[:i], true
-				break
-			}
 			b = append(b, ',')
 		}
-		b = append(b, push...)
+		// The push each publication's subscribers got: the tier's encoding
+		// (Mount made sure the server's Encoder is the tier's).
+		b = appendPush(b, &m.Publication)
+		if i > 0 && len(b)-start-1 > budget { // the comma aside, as budget was counted
+			b, pubs, more = b[:n], pubs[:i], true
+			break
+		}
 	}
 	b = append(b, ']')
 	if more && len(pubs) > 0 {

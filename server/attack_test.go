@@ -420,7 +420,7 @@ func TestAttackReplayToNonReader(t *testing.T) {
 // queued when it reads again. Nothing is left on the loop afterwards.
 func TestAttackHeldOverflow(t *testing.T) {
 	const queue, size, missed = 256 << 10, 60 << 10, 50
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, WriteTimeout: 30 * time.Second, Hub: hub.Options{HistorySize: 500}},
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, WriteTimeout: 30 * time.Second, Hub: hub.Options{HistorySize: 500}},
 		commandRoutes(WSOptions{MaxSendQueueBytes: queue, MaxMessageBytes: 1 << 20, SlowClientGrace: 10 * time.Second}))
 	h := s.Hub()
 	start := publishMissed(t, h, "big", missed, size)
@@ -477,7 +477,7 @@ func TestAttackResubscribeDuringReplay(t *testing.T) {
 	const queue, size, missed, live = 256 << 10, 30 << 10, 40, 200
 	for round := range 5 {
 		t.Run(strconv.Itoa(round), func(t *testing.T) {
-			s := startServer(t, Options{Loops: 1, Hub: hub.Options{HistorySize: 1000}},
+			s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, Hub: hub.Options{HistorySize: 1000}},
 				commandRoutes(WSOptions{MaxSendQueueBytes: queue, MaxMessageBytes: 1 << 20}))
 			h := s.Hub()
 			start := publishMissed(t, h, "big", missed, size)
@@ -557,7 +557,7 @@ func TestAttackResubscribeDuringReplay(t *testing.T) {
 // publications come exactly once and in order.
 func TestAttackTwoReplaysOneSocket(t *testing.T) {
 	const queue, size, missed, live = 256 << 10, 40 << 10, 30, 40
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
 		commandRoutes(WSOptions{MaxSendQueueBytes: queue, MaxMessageBytes: 1 << 20}))
 	h := s.Hub()
 	startA := publishMissed(t, h, "a", missed, size)
@@ -609,7 +609,7 @@ func TestAttackTwoReplaysOneSocket(t *testing.T) {
 func TestAttackDisconnectDuringReplay(t *testing.T) {
 	const queue, size, missed = 256 << 10, 60 << 10, 50
 	ids := make(chan string, 1)
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 200}}, func(s *Server) {
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 200}}, func(s *Server) {
 		commandRoutes(WSOptions{MaxSendQueueBytes: queue, MaxMessageBytes: 1 << 20})(s)
 		_ = s.WebSocket("/r", WSHandler{OnOpen: func(so *Socket) {
 			p, _ := hub.ParsePosition(string(so.Request().Header("X-Since")))
@@ -1086,7 +1086,7 @@ func TestAttackShutdownWithNonReaders(t *testing.T) {
 // every publication of each channel arrives exactly once, in order.
 func TestAttackSSEMultiChannelResume(t *testing.T) {
 	const queue, size, missed, live = 128 << 10, 20 << 10, 40, 30
-	s := startServer(t, Options{Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
+	s := startServer(t, Options{Encoder: pushEncoder{}, Loops: 1, SocketSendBuffer: 64 << 10, Hub: hub.Options{HistorySize: 500}},
 		sseReplayRoute(SSEOptions{MaxSendQueueBytes: queue}, nil, "a", "b"))
 	h := s.Hub()
 	startA := publishMissed(t, h, "a", missed, size)

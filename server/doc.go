@@ -26,7 +26,8 @@
 // Hub returns the server's hub. Socket.Subscribe and Stream.Subscribe join a
 // channel (with recovery from a position); hub.Publish encodes a publication
 // once — WebSocket frame, compressed frame, SSE event — and each loop writes
-// every subscriber of it once per flush. Each connection's queue is bounded
+// every subscriber of it once per flush. What a subscriber receives is
+// Options.Encoder's: by default the published data as is (see Encoder). Each connection's queue is bounded
 // (MaxSendQueueBytes, counting gnet's outbound buffer); past it the route's
 // SlowClientPolicy drops, refuses or closes (1013 on WebSocket).
 //

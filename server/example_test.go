@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/gorilla/websocket"
@@ -12,8 +11,8 @@ import (
 )
 
 // An embedded fan-out: every WebSocket client of /rooms/:room is subscribed
-// to the room's channel in OnOpen, and a publication reaches it encoded once
-// for all subscribers. Callbacks run on the event loop; the hub may be
+// to the room's channel in OnOpen, and a publication reaches it as published
+// (the default Encoder), framed once for all subscribers. Callbacks run on the event loop; the hub may be
 // published to from any goroutine.
 func Example() {
 	srv, err := server.New(server.Options{Addr: "127.0.0.1:0"})
@@ -55,18 +54,14 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	var push struct {
-		Channel string          `json:"channel"`
-		Offset  uint64          `json:"offset"`
-		Data    json.RawMessage `json:"data"`
-	}
-	_ = json.Unmarshal(frame, &push)
-	fmt.Println(push.Channel, push.Offset, string(push.Data))
+	// With the default Options.Encoder, the text message is the data as
+	// published.
+	fmt.Println(string(frame))
 
 	c.Close()
 	stop() // graceful shutdown: open sockets get 1001, then Run returns
 	fmt.Println(<-ran)
 	// Output:
-	// room:42 1 {"text":"hello"}
+	// {"text":"hello"}
 	// <nil>
 }

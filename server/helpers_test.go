@@ -3,12 +3,16 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/rtd-project/rtd/hub"
 )
 
 // startServer runs a server on a free loopback port with setup's routes and
@@ -87,3 +91,27 @@ func expectEOF(t testing.TB, br *bufio.Reader) {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+// pushEncoder is an Encoder like the fan-out tier's, for tests that read a
+// publication's channel and position from what a subscriber gets: a JSON
+// object on WebSocket and on streams of several channels, the data as is on
+// other streams.
+type pushEncoder struct{}
+
+func (pushEncoder) AppendMessage(dst []byte, p *hub.Publication) []byte {
+	dst = fmt.Appendf(dst, `{"channel":%q,"offset":%d,"epoch":%q,"data":`, p.Channel, p.Offset, p.Epoch)
+	if json.Valid(p.Data) {
+		dst = append(dst, p.Data...)
+	} else {
+		q, _ := json.Marshal(string(p.Data))
+		dst = append(dst, q...)
+	}
+	return append(dst, '}')
+}
+
+func (e pushEncoder) AppendEventData(dst []byte, p *hub.Publication, tagged bool) []byte {
+	if tagged {
+		return e.AppendMessage(dst, p)
+	}
+	return append(dst, p.Data...)
+}

@@ -56,7 +56,7 @@ func hubRoutes(t *testing.T) func(s *Server) {
 }
 
 func TestHubFanOutToWebSocketAndSSE(t *testing.T) {
-	s := startServer(t, Options{}, hubRoutes(t))
+	s := startServer(t, Options{Encoder: pushEncoder{}}, hubRoutes(t))
 	const clients, msgs = 8, 200
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*clients)
@@ -162,7 +162,7 @@ func TestHubFanOutToWebSocketAndSSE(t *testing.T) {
 }
 
 func TestHubRecoveryOverWebSocket(t *testing.T) {
-	s := startServer(t, Options{}, hubRoutes(t))
+	s := startServer(t, Options{Encoder: pushEncoder{}}, hubRoutes(t))
 	c, _, err := websocket.DefaultDialer.Dial(wsURL(s, "/ws/room"), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -166,10 +166,14 @@ func (l *loop) handle(it *inboxItem) {
 	c := it.c
 	switch it.op {
 	case opBatch:
-		before := l.sent
-		it.batch.Each(l)
-		if at := it.batch.Message().At; at != 0 && l.sent != before {
-			l.stamps = append(l.stamps, at)
+		// A publication left unencoded (the Encoder has no form for it)
+		// is not sent.
+		if m := it.batch.Message(); m.WS != nil {
+			before := l.sent
+			it.batch.Each(l)
+			if m.At != 0 && l.sent != before {
+				l.stamps = append(l.stamps, m.At)
+			}
 		}
 		it.batch.Release()
 	case opSend, opSendUncounted:

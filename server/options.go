@@ -71,8 +71,16 @@ type Options struct {
 	// autotuning (up to tcp_wmem max, 4 MiB here).
 	SocketSendBuffer int
 
+	// Encoder is the wire format of publications: what the server's
+	// WebSocket and SSE subscribers receive for each publication (see
+	// Encoder; the framing and SSE ids stay the server's). Default (nil):
+	// a publication's Data as is, presence events not sent. One server has
+	// one format for all its routes: fanout.Mount needs fanout.Encoder.
+	Encoder Encoder
+
 	// Hub configures the server's hub (channels, history, presence, limits).
-	// Loops, Deliverer and Encoder are the server's own and are ignored here.
+	// Its Loops, Deliverer and Encoder are the server's own (Encoder above is
+	// what the server encodes with) and are ignored here.
 	Hub hub.Options
 
 	// Logger receives the server's logs (and gnet's). Default: a disabled logger.

@@ -15,9 +15,9 @@ import (
 // every channel, or the channels other than the last event's could not be
 // resumed: such a stream writes each publication with an id of its own,
 // "pos1,pos2,…" in the order it subscribed to the channels, and, so that the
-// client can tell the channels apart, with the publication's push as data
-// (channel, offset, epoch, event, data: what a WebSocket subscriber gets),
-// built into the loop's arena (no allocation). ParseEventID reads both id
+// client can tell the channels apart, with the event data the Encoder makes
+// for such streams (tagged), encoded once per publication and copied after
+// the id into the loop's arena (no allocation per stream). ParseEventID reads both id
 // forms back. The positions are tracked from Subscribe on, before any replay
 // is written (replays are written from the inbox), so every event names all
 // of them.
@@ -141,15 +141,12 @@ func (l *loop) deliverSSE(c *conn, m *hub.Prepared, a admission) {
 			break
 		}
 	}
+	// The id line is the stream's own; the rest of the event (its name,
+	// and data from which the client tells the channel) is encoded once
+	// for every such stream.
 	start := len(l.arena)
 	l.arena = appendPositions(l.arena, e.positions)
-	// The channel goes with the event: its data is the publication's push
-	// (channel, offset, epoch, event, data), as a WebSocket subscriber gets
-	// it; the event name stays the one published.
-	var err error
-	if l.arena, err = sse.AppendEvent(l.arena, sse.Event{Event: m.Event, Data: PushJSON(m)}); err != nil {
-		l.arena, _ = sse.AppendEvent(l.arena, sse.Event{Data: PushJSON(m)})
-	}
+	l.arena = append(l.arena, taggedEvent(m)...)
 	if !l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], a) && moved != nil {
 		moved.pos = was
 	}

@@ -353,7 +353,7 @@ func TestReplayLargerThanSendQueue(t *testing.T) {
 	const queue, size, missed, live = 256 << 10, 60 << 10, 50, 20 // 50 × 60 KB ≈ 11.7 × the queue
 	for _, policy := range []SlowClientPolicy{SlowClientClose, SlowClientDrop, SlowClientError} {
 		t.Run(fmt.Sprint(policy), func(t *testing.T) {
-			s := startServer(t, Options{Hub: hub.Options{HistorySize: 200}},
+			s := startServer(t, Options{Encoder: pushEncoder{}, Hub: hub.Options{HistorySize: 200}},
 				commandRoutes(WSOptions{MaxSendQueueBytes: queue, SlowClientPolicy: policy, MaxMessageBytes: 1 << 20}))
 			h := s.Hub()
 			start, err := h.Publish("big", hub.Publication{Data: []byte(`"start"`)})
@@ -416,7 +416,7 @@ func TestReplayLargerThanSendQueue(t *testing.T) {
 // and every publication's data names its channel.
 func TestSSENoticeNamesWhatWasDelivered(t *testing.T) {
 	const missed, size = 40, 60 << 10
-	s := startServer(t, Options{Hub: hub.Options{HistorySize: 100}}, func(s *Server) {
+	s := startServer(t, Options{Encoder: pushEncoder{}, Hub: hub.Options{HistorySize: 100}}, func(s *Server) {
 		s.SSE("/sse", SSEHandler{OnOpen: func(st *Stream) {
 			ps, err := ParseEventID(st.LastEventID())
 			if err != nil || len(ps) != 2 {

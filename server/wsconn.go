@@ -258,9 +258,7 @@ func (l *loop) wsClosed(c *conn) {
 // frameOf picks the frame of a prepared publication this socket takes.
 func (sock *Socket) frameOf(m *hub.Prepared) []byte {
 	if sock.deflate {
-		if p, ok := m.Ext.(*wsframe.Prepared); ok {
-			return p.DeflateFrame()
-		}
+		return deflateFrame(m)
 	}
 	return m.WS
 }

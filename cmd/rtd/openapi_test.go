@@ -186,7 +186,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(errs)
 	}
 	to := tierOptions(cfg, nil)
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Hub: hubOptions(cfg, &to)})
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Encoder: fanout.Encoder{}, Hub: hubOptions(cfg, &to)})
 	if err != nil {
 		t.Fatal(err)
 	}

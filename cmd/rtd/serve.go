@@ -84,6 +84,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		Logger:          &log,
 		QuietPaths:      []string{"/healthz", "/readyz", "/metrics"},
 		Hub:             hubOpts,
+		Encoder:         fanout.Encoder{},
 	})
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 )
 
 func TestRoom(t *testing.T) {
-	h := servertest.Start(t, server.Options{}, func(s *server.Server) error {
+	h := servertest.Start(t, server.Options{Encoder: fanout.Encoder{}}, func(s *server.Server) error {
 		return routes(t.Context(), s, fanout.Options{})
 	})
 	alice := h.WebSocket("/rooms/42").Connect()

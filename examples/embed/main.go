@@ -24,7 +24,7 @@ func main() {
 // run serves on addr until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, addr string) error {
 	tier := fanout.Options{Namespaces: []fanout.Namespace{{Pattern: "room:*", HistorySize: 100}}}
-	srv, err := server.New(server.Options{Addr: addr, Hub: hub.Options{ChannelOptions: tier.ChannelOptions}})
+	srv, err := server.New(server.Options{Addr: addr, Encoder: fanout.Encoder{}, Hub: hub.Options{ChannelOptions: tier.ChannelOptions}})
 	if err != nil {
 		return err
 	}

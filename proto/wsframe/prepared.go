@@ -29,6 +29,11 @@ func NewPrepared(op ws.OpCode, payload []byte) *Prepared {
 // Frame returns the plain frame.
 func (p *Prepared) Frame() []byte { return p.frame }
 
+// Payload returns the message the frame carries (a slice of Frame): what was
+// given to NewPrepared, for callers that need it again without parsing the
+// frame's header. Read-only, like Frame.
+func (p *Prepared) Payload() []byte { return p.payload }
+
 // DeflateFrame returns the frame for permessage-deflate connections: the
 // payload compressed once (Compress) with RSV1 set. It is computed at the first
 // call, at most once, and is safe for concurrent callers. RSV1 is per message,

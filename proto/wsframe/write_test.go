@@ -158,6 +158,9 @@ func TestPrepared(t *testing.T) {
 	if h.OpCode != ws.OpText || h.Rsv1() || string(got) != strings.Repeat("fan out ", 100) {
 		t.Fatalf("plain frame: %+v", h)
 	}
+	if pl := p.Payload(); string(pl) != string(got) || &pl[len(pl)-1] != &p.Frame()[len(p.Frame())-1] {
+		t.Fatalf("Payload %q is not the frame's payload", pl)
+	}
 
 	frames := make([][]byte, 8)
 	var wg sync.WaitGroup
