@@ -29,4 +29,7 @@ var (
 	// ErrTooLarge is returned by sends of a message larger than the send
 	// queue (MaxSendQueueBytes), or a control frame over 125 bytes.
 	ErrTooLarge = errors.New("server: message larger than the send queue")
+	// ErrInvalidEventID is returned by ParseEventID for a Last-Event-ID
+	// that is neither a position nor a list of them.
+	ErrInvalidEventID = errors.New("server: invalid event id")
 )

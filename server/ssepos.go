@@ -1,12 +1,6 @@
 package server
 
-import (
-	"errors"
-	"strings"
-
-	"github.com/rtd-project/rtd/hub"
-	"github.com/rtd-project/rtd/proto/sse"
-)
+import "github.com/rtd-project/rtd/hub"
 
 // Event ids of streams on several channels. A stream's event id is what the
 // client brings back as Last-Event-ID after a reconnect. With one channel it
@@ -17,8 +11,8 @@ import (
 // "pos1,pos2,…" in the order it subscribed to the channels, and, so that the
 // client can tell the channels apart, with the event data the Encoder makes
 // for such streams (tagged), encoded once per publication and copied after
-// the id into the loop's arena (no allocation per stream). ParseEventID reads both id
-// forms back. The positions are tracked from Subscribe on, before any replay
+// the id into the loop's arena (no allocation per stream). ParseEventID
+// (stream.go) reads both id forms back. The positions are tracked from Subscribe on, before any replay
 // is written (replays are written from the inbox), so every event names all
 // of them.
 
@@ -40,28 +34,6 @@ type streamPosition struct {
 }
 
 var idField = []byte("id: ")
-
-// ErrInvalidEventID: a Last-Event-ID that is neither a position nor a list of
-// them.
-var ErrInvalidEventID = errors.New("server: invalid event id")
-
-// ParseEventID reads a Last-Event-ID that a Stream's events carried: one
-// position per channel of the stream, in the order the stream subscribed to
-// them (one for a stream of one channel).
-func ParseEventID(id string) ([]hub.Position, error) {
-	if id == "" {
-		return nil, ErrInvalidEventID
-	}
-	out := make([]hub.Position, 0, strings.Count(id, ",")+1)
-	for part := range strings.SplitSeq(id, ",") {
-		p, err := hub.ParsePosition(part)
-		if err != nil {
-			return nil, ErrInvalidEventID
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
 
 // firstSSE is a loop's record of the stream that last subscribed to its first
 // channel, and where that stream is in it.
@@ -162,38 +134,6 @@ func appendPositions(b []byte, ps []streamPosition) []byte {
 		b = p.pos.AppendTo(b)
 	}
 	return append(b, '\n')
-}
-
-// Notice queues e, an event about the stream's channels (a channel that
-// could not be resumed, say), in order with what the stream is sent, under
-// an id naming the stream's position in each of its channels when it is
-// written: what the client has received by then, so that a Last-Event-ID
-// taken from the notice resumes exactly, neither repeating nor skipping.
-// e.ID is ignored; e must not change after the call. Like a reply, a notice
-// is never dropped: a stream with no room for it is ended. Call it from the
-// stream's callbacks, after its Subscribe calls.
-func (st *Stream) Notice(e sse.Event) error {
-	if st.closing.Load() {
-		return ErrClosed
-	}
-	e.ID = ""
-	if _, err := sse.AppendEvent(nil, e); err != nil {
-		return err
-	}
-	c := st.c
-	l := c.l
-	st.pinPositions(l)
-	return l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
-		if c.state != stateSSE {
-			return
-		}
-		start := len(l.arena)
-		if x := st.ext.Load(); x != nil && len(x.positions) > 0 {
-			l.arena = appendPositions(l.arena, x.positions)
-		}
-		l.arena, _ = sse.AppendEvent(l.arena, e)
-		l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], admitReply)
-	}})
 }
 
 // pinPositions makes st track its position even on one channel (which

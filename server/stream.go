@@ -2,11 +2,13 @@ package server
 
 import (
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/rtd-project/rtd/hub"
 	"github.com/rtd-project/rtd/proto/sse"
 )
 
@@ -141,3 +143,53 @@ func (st *Stream) Heartbeat() error {
 
 // Close ends the stream once what is queued is written. Idempotent.
 func (st *Stream) Close() error { return st.close(0, "") }
+
+// ParseEventID reads a Last-Event-ID that a Stream's events carried: one
+// position per channel of the stream, in the order the stream subscribed to
+// them (one for a stream of one channel).
+func ParseEventID(id string) ([]hub.Position, error) {
+	if id == "" {
+		return nil, ErrInvalidEventID
+	}
+	out := make([]hub.Position, 0, strings.Count(id, ",")+1)
+	for part := range strings.SplitSeq(id, ",") {
+		p, err := hub.ParsePosition(part)
+		if err != nil {
+			return nil, ErrInvalidEventID
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Notice queues e, an event about the stream's channels (a channel that
+// could not be resumed, say), in order with what the stream is sent, under
+// an id naming the stream's position in each of its channels when it is
+// written: what the client has received by then, so that a Last-Event-ID
+// taken from the notice resumes exactly, neither repeating nor skipping.
+// e.ID is ignored; e must not change after the call. Like a reply, a notice
+// is never dropped: a stream with no room for it is ended. Call it from the
+// stream's callbacks, after its Subscribe calls.
+func (st *Stream) Notice(e sse.Event) error {
+	if st.closing.Load() {
+		return ErrClosed
+	}
+	e.ID = ""
+	if _, err := sse.AppendEvent(nil, e); err != nil {
+		return err
+	}
+	c := st.c
+	l := c.l
+	st.pinPositions(l)
+	return l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
+		if c.state != stateSSE {
+			return
+		}
+		start := len(l.arena)
+		if x := st.ext.Load(); x != nil && len(x.positions) > 0 {
+			l.arena = appendPositions(l.arena, x.positions)
+		}
+		l.arena, _ = sse.AppendEvent(l.arena, e)
+		l.deliver(c, l.arena[start:len(l.arena):len(l.arena)], admitReply)
+	}})
+}
