@@ -1,9 +1,12 @@
 package server
 
 import (
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/rtd-project/rtd/proto/http1"
 )
@@ -38,10 +41,12 @@ type Request struct {
 
 	// A detached request's method, path, raw query, remote address and
 	// route parameters, in one string with '\n' between the fields (none
-	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]". One
-	// allocation, and an 80-byte Request, per idle connection.
+	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]", then,
+	// when the headers are kept, a NUL and the "Name: value\r\n" lines (a
+	// request target holds no byte below '!', so the NUL is unambiguous).
+	// One allocation, and a 56-byte Request (the 64-byte size class), per
+	// idle connection.
 	fields string
-	head   string // "Name: value\r\n" lines, when kept
 }
 
 // Indexes of Request.fields.
@@ -53,9 +58,15 @@ const (
 	fieldParams // the first parameter name; its value follows
 )
 
+// headSep separates a detached request's fields from its kept headers.
+const headSep = '\x00'
+
 // field returns field i of a detached request.
 func (r *Request) field(i int) string {
 	s := r.fields
+	if j := strings.IndexByte(s, headSep); j >= 0 {
+		s = s[:j]
+	}
 	for ; i > 0; i-- {
 		j := strings.IndexByte(s, '\n')
 		if j < 0 {
@@ -154,7 +165,8 @@ func (r *Request) Header(name string) string {
 	if r.live != nil {
 		return string(r.live.Header(name))
 	}
-	for rest := r.head; rest != ""; {
+	_, rest, _ := strings.Cut(r.fields, string(headSep))
+	for rest != "" {
 		line, after, _ := strings.Cut(rest, "\r\n")
 		rest = after
 		colon := strings.IndexByte(line, ':')
@@ -196,7 +208,8 @@ func (r *Request) Value() any { return r.value }
 // call it; the hub uses it for presence and per-user limits.
 func (r *Request) SetUser(id string) { r.user = id }
 
-// detach copies what a long-lived connection keeps of the request.
+// detach copies what a long-lived connection keeps of the request: one
+// string sized exactly (no growth, no garbage but the Request itself).
 func (r *Request) detach(keepHeaders bool) *Request {
 	d := &Request{user: r.user, value: r.value}
 	if r.live == nil {
@@ -204,39 +217,63 @@ func (r *Request) detach(keepHeaders bool) *Request {
 		return d
 	}
 	lr := r.live
-	remote := r.RemoteAddr()
+	// The remote address, formatted on the stack (a.String() would make
+	// a string only to copy it).
+	var tmp [64]byte
+	ra := tmp[:0]
+	if a, ok := remoteTCP(lr.c); ok {
+		ra = a.AppendTo(ra)
+	} else {
+		ra = append(ra, remote(lr.c)...)
+	}
 	ps := &lr.ps
-	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(remote) + 3
+	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(ra) + 3
 	for i := 0; i < ps.n; i++ {
 		n += len(ps.names[i]) + len(ps.vals[i]) + 2
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.Write(lr.Method)
-	b.WriteByte('\n')
-	b.Write(lr.Path)
-	b.WriteByte('\n')
-	b.Write(lr.RawQuery)
-	b.WriteByte('\n')
-	b.WriteString(remote)
-	for i := 0; i < ps.n; i++ {
-		b.WriteByte('\n')
-		b.WriteString(ps.names[i])
-		b.WriteByte('\n')
-		b.Write(ps.vals[i])
-	}
-	d.fields = b.String()
 	if keepHeaders {
-		var h strings.Builder
-		lr.VisitHeaders(func(name, value []byte) {
-			h.Write(name)
-			h.WriteString(": ")
-			h.Write(value)
-			h.WriteString("\r\n")
-		})
-		d.head = h.String()
+		n++
+		lr.VisitHeaders(func(name, value []byte) { n += len(name) + len(value) + 4 })
 	}
+	b := make([]byte, 0, n)
+	b = append(b, lr.Method...)
+	b = append(b, '\n')
+	b = append(b, lr.Path...)
+	b = append(b, '\n')
+	b = append(b, lr.RawQuery...)
+	b = append(b, '\n')
+	b = append(b, ra...)
+	for i := 0; i < ps.n; i++ {
+		b = append(b, '\n')
+		b = append(b, ps.names[i]...)
+		b = append(b, '\n')
+		b = append(b, ps.vals[i]...)
+	}
+	if keepHeaders {
+		b = append(b, headSep)
+		lr.VisitHeaders(func(name, value []byte) {
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, value...)
+			b = append(b, "\r\n"...)
+		})
+	}
+	d.fields = unsafe.String(unsafe.SliceData(b), len(b))
 	return d
+}
+
+// remoteTCP returns the peer's address of a TCP connection without making a
+// string of it.
+func remoteTCP(c *conn) (netip.AddrPort, bool) {
+	if c == nil || c.gc == nil {
+		return netip.AddrPort{}, false
+	}
+	a, ok := c.gc.RemoteAddr().(*net.TCPAddr)
+	if !ok || a == nil || a.Zone != "" {
+		return netip.AddrPort{}, false
+	}
+	ap := a.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
 }
 
 // openRequest is the request a new Socket or Stream keeps: a detached copy,
@@ -245,10 +282,13 @@ func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
 	return r.detach(keepHeaders || onOpen)
 }
 
-// withoutHeaders returns a copy of a detached request without its headers.
+// withoutHeaders returns a copy of a detached request without its headers
+// (and without their bytes: the fields are copied out, not resliced).
 func (r *Request) withoutHeaders() *Request {
 	d := *r
-	d.head = ""
+	if i := strings.IndexByte(d.fields, headSep); i >= 0 {
+		d.fields = strings.Clone(d.fields[:i])
+	}
 	return &d
 }
 

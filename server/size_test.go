@@ -17,7 +17,7 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 		{"Socket", unsafe.Sizeof(Socket{}), 240},
 		{"Stream", unsafe.Sizeof(Stream{}), 224},
 		{"conn", unsafe.Sizeof(conn{}), 64},
-		{"Request", unsafe.Sizeof(Request{}), 80},
+		{"Request", unsafe.Sizeof(Request{}), 64},
 	} {
 		if c.size > c.max {
 			t.Errorf("%s is %d bytes, more than the %d its size class allows", c.name, c.size, c.max)
