@@ -188,7 +188,7 @@ func (h *Hub) disconnect(c *Client) bool {
 	}
 	c.connected = false
 	now := h.o.Now()
-	for _, sub := range c.subs {
+	for sub := c.subs; sub != nil; sub = sub.next {
 		h.unsubscribeLocked(c, sub.ch.name, sub, now)
 		if h.o.OnLeave != nil {
 			left = append(left, sub.ch.name)

@@ -14,8 +14,8 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 		name      string
 		size, max uintptr
 	}{
-		{"Socket", unsafe.Sizeof(Socket{}), 240},
-		{"Stream", unsafe.Sizeof(Stream{}), 224},
+		{"Socket", unsafe.Sizeof(Socket{}), 224},
+		{"Stream", unsafe.Sizeof(Stream{}), 208},
 		{"conn", unsafe.Sizeof(conn{}), 64},
 		{"Request", unsafe.Sizeof(Request{}), 64},
 	} {
