@@ -62,7 +62,7 @@ type Client struct {
 
 	s Subscriber
 
-	mu   sync.Mutex      // guards connected and subs; taken before any shard or registry lock
+	mu sync.Mutex // guards connected and subs; taken before any shard or registry lock
 	// subs lists the subscriptions, in subscription order, through
 	// subscription.next: a list head is 8 bytes where a slice header is 24
 	// (and its array another allocation), which keeps Client at 112 bytes
