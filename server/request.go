@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/rtd-project/rtd/proto/http1"
@@ -44,9 +45,32 @@ type Request struct {
 	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]", then,
 	// when the headers are kept, a NUL and the "Name: value\r\n" lines (a
 	// request target holds no byte below '!', so the NUL is unambiguous).
-	// One allocation, and a 56-byte Request (the 64-byte size class), per
-	// idle connection.
 	fields string
+	// peer is an IPv4 peer's address and port, packed (peerIPv4 set), when
+	// REMOTE in fields is empty: fields is then the same for every
+	// connection to the same URL, and the loop shares one copy of it
+	// (loop.intern). So an idle connection's Request is 64 bytes (its size
+	// class) and no string of its own.
+	peer uint64
+}
+
+// peerIPv4 marks Request.peer as set: address << 16 | port below it.
+const peerIPv4 = 1 << 63
+
+// packPeer packs an IPv4 address and port into a Request.peer (0 for
+// anything else).
+func packPeer(ap netip.AddrPort) uint64 {
+	a := ap.Addr()
+	if !a.Is4() {
+		return 0
+	}
+	b := a.As4()
+	return peerIPv4 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(ap.Port())
+}
+
+// unpackPeer is packPeer's inverse.
+func unpackPeer(p uint64) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(p >> 40), byte(p >> 32), byte(p >> 24), byte(p >> 16)}), uint16(p))
 }
 
 // Indexes of Request.fields.
@@ -189,6 +213,9 @@ func (r *Request) Body() []byte {
 // RemoteAddr returns the peer's address, "ip:port".
 func (r *Request) RemoteAddr() string {
 	if r.live == nil {
+		if r.peer != 0 {
+			return unpackPeer(r.peer).String()
+		}
 		return r.field(fieldRemote)
 	}
 	return remote(r.live.c)
@@ -217,12 +244,15 @@ func (r *Request) detach(keepHeaders bool) *Request {
 		return d
 	}
 	lr := r.live
-	// The remote address, formatted on the stack (a.String() would make
-	// a string only to copy it).
+	// The remote address: packed when it is IPv4 (and the fields string
+	// shared), else formatted on the stack (a.String() would make a string
+	// only to copy it).
 	var tmp [64]byte
 	ra := tmp[:0]
 	if a, ok := remoteTCP(lr.c); ok {
-		ra = a.AppendTo(ra)
+		if d.peer = packPeer(a); d.peer == 0 {
+			ra = a.AppendTo(ra)
+		}
 	} else {
 		ra = append(ra, remote(lr.c)...)
 	}
@@ -235,7 +265,13 @@ func (r *Request) detach(keepHeaders bool) *Request {
 		n++
 		lr.VisitHeaders(func(name, value []byte) { n += len(name) + len(value) + 4 })
 	}
-	b := make([]byte, 0, n)
+	shared := !keepHeaders && d.peer != 0
+	var b []byte
+	if shared {
+		b = tmp[len(ra):len(ra)] // ra is empty; the stack buffer is free
+	} else {
+		b = make([]byte, 0, n)
+	}
 	b = append(b, lr.Method...)
 	b = append(b, '\n')
 	b = append(b, lr.Path...)
@@ -258,8 +294,43 @@ func (r *Request) detach(keepHeaders bool) *Request {
 			b = append(b, "\r\n"...)
 		})
 	}
+	if shared {
+		d.fields = interned.get(b)
+		return d
+	}
 	d.fields = unsafe.String(unsafe.SliceData(b), len(b))
 	return d
+}
+
+// maxInterned bounds the table of shared request fields: when it is full it
+// starts again, so it holds no more than this many strings that no
+// connection uses (a URL with a token in its query is shared with nobody,
+// and not kept long either).
+const maxInterned = 512
+
+// interned is the table of request fields shared by the detached Requests of
+// connections to the same URL from IPv4 peers (Request.peer).
+var interned internTable
+
+type internTable struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// get returns b as a string, the same string for the same bytes while it is
+// in the table.
+func (t *internTable) get(b []byte) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if t.m == nil || len(t.m) >= maxInterned {
+		t.m = make(map[string]string)
+	}
+	t.m[s] = s
+	return s
 }
 
 // remoteTCP returns the peer's address of a TCP connection without making a
@@ -287,7 +358,11 @@ func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
 func (r *Request) withoutHeaders() *Request {
 	d := *r
 	if i := strings.IndexByte(d.fields, headSep); i >= 0 {
-		d.fields = strings.Clone(d.fields[:i])
+		if d.peer != 0 {
+			d.fields = interned.get(unsafe.Slice(unsafe.StringData(d.fields), i))
+		} else {
+			d.fields = strings.Clone(d.fields[:i])
+		}
 	}
 	return &d
 }
