@@ -247,14 +247,20 @@ func (r *Request) detach(keepHeaders bool) *Request {
 	// The remote address: packed when it is IPv4 (and the fields string
 	// shared), else formatted on the stack (a.String() would make a string
 	// only to copy it).
-	var tmp [64]byte
-	ra := tmp[:0]
+	var rbuf [64]byte
+	ra := rbuf[:0]
 	if a, ok := remoteTCP(lr.c); ok {
 		if d.peer = packPeer(a); d.peer == 0 {
 			ra = a.AppendTo(ra)
 		}
 	} else {
 		ra = append(ra, remote(lr.c)...)
+	}
+	if !keepHeaders && d.peer != 0 {
+		// Built on the stack, shared from the table.
+		var fbuf [128]byte
+		d.fields = interned.get(lr.appendFields(fbuf[:0], ra, false))
+		return d
 	}
 	ps := &lr.ps
 	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(ra) + 3
@@ -265,20 +271,22 @@ func (r *Request) detach(keepHeaders bool) *Request {
 		n++
 		lr.VisitHeaders(func(name, value []byte) { n += len(name) + len(value) + 4 })
 	}
-	shared := !keepHeaders && d.peer != 0
-	var b []byte
-	if shared {
-		b = tmp[len(ra):len(ra)] // ra is empty; the stack buffer is free
-	} else {
-		b = make([]byte, 0, n)
-	}
+	b := lr.appendFields(make([]byte, 0, n), ra, keepHeaders)
+	d.fields = unsafe.String(unsafe.SliceData(b), len(b))
+	return d
+}
+
+// appendFields appends a detached request's fields string (Request.fields),
+// with remote as REMOTE.
+func (lr *liveRequest) appendFields(b, remote []byte, keepHeaders bool) []byte {
+	ps := &lr.ps
 	b = append(b, lr.Method...)
 	b = append(b, '\n')
 	b = append(b, lr.Path...)
 	b = append(b, '\n')
 	b = append(b, lr.RawQuery...)
 	b = append(b, '\n')
-	b = append(b, ra...)
+	b = append(b, remote...)
 	for i := 0; i < ps.n; i++ {
 		b = append(b, '\n')
 		b = append(b, ps.names[i]...)
@@ -294,12 +302,7 @@ func (r *Request) detach(keepHeaders bool) *Request {
 			b = append(b, "\r\n"...)
 		})
 	}
-	if shared {
-		d.fields = interned.get(b)
-		return d
-	}
-	d.fields = unsafe.String(unsafe.SliceData(b), len(b))
-	return d
+	return b
 }
 
 // maxInterned bounds the table of shared request fields: when it is full it
