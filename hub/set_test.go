@@ -92,3 +92,10 @@ func TestChunkSizeClass(t *testing.T) {
 		t.Errorf("a chunk is %d bytes, not the 4096 of its size class", n)
 	}
 }
+
+// TestSubscriptionSizeClass keeps a subscription in the 24-byte class.
+func TestSubscriptionSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(subscription{}); n > 24 {
+		t.Errorf("a subscription is %d bytes, more than its 24-byte size class", n)
+	}
+}
