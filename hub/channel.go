@@ -49,8 +49,9 @@ type channel struct {
 
 // subscription is one connection's membership in one channel.
 type subscription struct {
-	ch  *channel // the incarnation; kept alive by the subscription itself
-	pos int32    // index in ch.sets[client.Loop] (shard lock)
+	ch   *channel      // the incarnation; kept alive by the subscription itself
+	next *subscription // the client's next subscription (Client.subs, c.mu)
+	pos  int32         // index in ch.sets[client.Loop] (shard lock)
 }
 
 func (h *Hub) shardFor(name string) *shard {
@@ -232,9 +233,9 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 	switch {
 	case !c.connected:
 		return SubscribeResult{}, ErrNotConnected
-	case c.subIndex(channel) >= 0:
+	case c.subFor(channel) != nil:
 		return SubscribeResult{}, ErrAlreadySubscribed
-	case len(c.subs) >= h.o.MaxChannelsPerClient:
+	case c.subCount() >= h.o.MaxChannelsPerClient:
 		return SubscribeResult{}, ErrTooManyChannels
 	}
 	sh, ch, now, err := h.lockOrAttach(channel)
@@ -255,7 +256,7 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 		h.presenceEvent(ch, KindJoin, c, now)
 	}
 	sh.mu.Unlock()
-	c.subs = append(c.subs, sub)
+	c.addSub(sub)
 	h.subscriptions.Add(1)
 	joined = true
 	return res, nil
@@ -289,29 +290,54 @@ func (h *Hub) Unsubscribe(s Subscriber, channel string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	i := c.subIndex(channel)
-	if i < 0 {
+	sub := c.subFor(channel)
+	if sub == nil {
 		return ErrNotSubscribed
 	}
 	left = true
-	h.unsubscribeLocked(c, channel, c.subs[i], now)
-	last := len(c.subs) - 1
-	c.subs[i] = c.subs[last]
-	c.subs[last] = nil
-	c.subs = c.subs[:last]
+	h.unsubscribeLocked(c, channel, sub, now)
+	c.removeSub(sub)
 	return nil
 }
 
-// subIndex returns the index of c's subscription to channel in c.subs, or -1.
-// c.mu must be held. (A channel's name never changes, so reading it needs no
-// shard lock.)
-func (c *Client) subIndex(channel string) int {
-	for i, sub := range c.subs {
+// subFor returns c's subscription to channel, or nil. c.mu must be held. (A
+// channel's name never changes, so reading it needs no shard lock.)
+func (c *Client) subFor(channel string) *subscription {
+	for sub := c.subs; sub != nil; sub = sub.next {
 		if sub.ch.name == channel {
-			return i
+			return sub
 		}
 	}
-	return -1
+	return nil
+}
+
+// subCount returns how many channels c is subscribed to. c.mu must be held.
+func (c *Client) subCount() int {
+	n := 0
+	for sub := c.subs; sub != nil; sub = sub.next {
+		n++
+	}
+	return n
+}
+
+// addSub appends sub to c's list (subscription order). c.mu must be held.
+func (c *Client) addSub(sub *subscription) {
+	p := &c.subs
+	for *p != nil {
+		p = &(*p).next
+	}
+	*p = sub
+}
+
+// removeSub takes sub out of c's list. c.mu must be held.
+func (c *Client) removeSub(sub *subscription) {
+	for p := &c.subs; *p != nil; p = &(*p).next {
+		if *p == sub {
+			*p = sub.next
+			sub.next = nil
+			return
+		}
+	}
 }
 
 // unsubscribeLocked removes c's subscription sub to channel. c.mu must be held.

@@ -38,7 +38,7 @@ type registry struct {
 	mu     sync.Mutex
 	closed bool
 	seq    uint64
-	byID   map[string]*Client
+	byID   idTable
 	byUser map[string]map[*Client]struct{} // named users only
 	loops  []memberSet
 }
@@ -59,7 +59,7 @@ func New(o Options) (*Hub, error) {
 		// Rounded up: every shard may hold its share.
 		metaPerShard: (o.MaxHistoryMeta + o.Shards - 1) / o.Shards,
 		reg: registry{
-			byID:   make(map[string]*Client),
+			byID:   idTable{seed: maphash.MakeSeed()},
 			byUser: make(map[string]map[*Client]struct{}),
 			loops:  make([]memberSet, o.Loops),
 		},
@@ -115,9 +115,9 @@ func (h *Hub) register(c *Client) (victim *Client, err error) {
 	switch {
 	case r.closed:
 		return nil, ErrShutdown
-	case r.byID[c.ID] != nil:
+	case r.byID.get(c.ID) != nil:
 		return nil, ErrDuplicateClient
-	case h.o.MaxConns > 0 && len(r.byID) >= h.o.MaxConns:
+	case h.o.MaxConns > 0 && r.byID.len() >= h.o.MaxConns:
 		return nil, ErrTooManyConns
 	}
 	if c.User != "" && h.o.MaxConnsPerUser > 0 && len(r.byUser[c.User]) >= h.o.MaxConnsPerUser {
@@ -134,7 +134,7 @@ func (h *Hub) register(c *Client) (victim *Client, err error) {
 	r.seq++
 	c.seq = r.seq
 	c.registered = true
-	r.byID[c.ID] = c
+	r.byID.put(c)
 	if c.User != "" {
 		u := r.byUser[c.User]
 		if u == nil {
@@ -158,7 +158,7 @@ func (r *registry) removeLocked(c *Client) {
 		return
 	}
 	c.registered = false
-	delete(r.byID, c.ID)
+	r.byID.remove(c)
 	if u := r.byUser[c.User]; u != nil {
 		delete(u, c)
 		if len(u) == 0 {
@@ -188,7 +188,7 @@ func (h *Hub) disconnect(c *Client) bool {
 	}
 	c.connected = false
 	now := h.o.Now()
-	for _, sub := range c.subs {
+	for sub := c.subs; sub != nil; sub = sub.next {
 		h.unsubscribeLocked(c, sub.ch.name, sub, now)
 		if h.o.OnLeave != nil {
 			left = append(left, sub.ch.name)
@@ -216,10 +216,8 @@ func (h *Hub) Shutdown() {
 	r := &h.reg
 	r.mu.Lock()
 	r.closed = true
-	all := make([]*Client, 0, len(r.byID))
-	for _, c := range r.byID {
-		all = append(all, c)
-	}
+	all := make([]*Client, 0, r.byID.len())
+	r.byID.each(func(c *Client) { all = append(all, c) })
 	r.mu.Unlock()
 	for _, c := range all {
 		h.evict(c, ReasonShutdown)
@@ -260,7 +258,7 @@ func (h *Hub) Broadcast(p Publication) error {
 func (h *Hub) SendTo(clientID string, p Publication) bool {
 	r := &h.reg
 	r.mu.Lock()
-	c := r.byID[clientID]
+	c := r.byID.get(clientID)
 	r.mu.Unlock()
 	if c == nil {
 		return false
@@ -320,7 +318,7 @@ func (h *Hub) deliverSet(loop int, set *memberSet, m *Prepared) {
 // Client returns the connected client with the given ID.
 func (h *Hub) Client(id string) (*Client, bool) {
 	h.reg.mu.Lock()
-	c := h.reg.byID[id]
+	c := h.reg.byID.get(id)
 	h.reg.mu.Unlock()
 	return c, c != nil
 }
@@ -330,10 +328,8 @@ func (h *Hub) Clients() []*Client {
 	r := &h.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]*Client, 0, len(r.byID))
-	for _, c := range r.byID {
-		out = append(out, c)
-	}
+	out := make([]*Client, 0, r.byID.len())
+	r.byID.each(func(c *Client) { out = append(out, c) })
 	return out
 }
 
@@ -367,7 +363,7 @@ type Stats struct {
 // Stats returns the hub's totals.
 func (h *Hub) Stats() Stats {
 	h.reg.mu.Lock()
-	st := Stats{Clients: len(h.reg.byID), Users: len(h.reg.byUser)}
+	st := Stats{Clients: h.reg.byID.len(), Users: len(h.reg.byUser)}
 	h.reg.mu.Unlock()
 	st.Channels = int(h.channels.Load())
 	st.HistoryChannels = int(h.histChannels.Load())

@@ -704,7 +704,7 @@ func TestStress(t *testing.T) {
 	for _, ch := range channels {
 		want := 0
 		for _, tc := range all {
-			if tc.c.subIndex(ch) >= 0 {
+			if tc.c.subFor(ch) != nil {
 				want++
 			}
 		}

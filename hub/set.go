@@ -4,8 +4,10 @@ import "sync/atomic"
 
 // chunkSize is the number of subscribers per chunk of a memberSet: big enough
 // that a walk is a tight loop over contiguous memory, small enough that copying
-// one chunk (4 KiB of interface values) on a write is cheap.
-const chunkSize = 256
+// one chunk (4 KiB of interface values) on a write is cheap. 255, not 256: with
+// its two counters a chunk is then exactly 4096 bytes, a size class, where 256
+// made it 4112 bytes in the 4864 class (2.9 bytes wasted per member).
+const chunkSize = 255
 
 // chunk is a fixed block of subscribers.
 type chunk struct {

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // setMember is a Subscriber with the index slot a memberSet maintains.
@@ -82,5 +83,19 @@ func TestMemberSetSnapshots(t *testing.T) {
 		if got := s.inflight.Load(); got != int64(len(out)) {
 			t.Fatalf("step %d: %d snapshots in flight, want %d", step, got, len(out))
 		}
+	}
+}
+
+// TestChunkSizeClass keeps a chunk exactly one allocation size class.
+func TestChunkSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(chunk{}); n != 4096 {
+		t.Errorf("a chunk is %d bytes, not the 4096 of its size class", n)
+	}
+}
+
+// TestSubscriptionSizeClass keeps a subscription in the 24-byte class.
+func TestSubscriptionSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(subscription{}); n > 24 {
+		t.Errorf("a subscription is %d bytes, more than its 24-byte size class", n)
 	}
 }

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/rtd-project/rtd/proto/http1"
 )
@@ -38,10 +42,35 @@ type Request struct {
 
 	// A detached request's method, path, raw query, remote address and
 	// route parameters, in one string with '\n' between the fields (none
-	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]". One
-	// allocation, and an 80-byte Request, per idle connection.
+	// can hold one): "METHOD\nPATH\nQUERY\nREMOTE[\nNAME\nVALUE…]", then,
+	// when the headers are kept, a NUL and the "Name: value\r\n" lines (a
+	// request target holds no byte below '!', so the NUL is unambiguous).
 	fields string
-	head   string // "Name: value\r\n" lines, when kept
+	// peer is an IPv4 peer's address and port, packed (peerIPv4 set), when
+	// REMOTE in fields is empty: fields is then the same for every
+	// connection to the same URL, and the loop shares one copy of it
+	// (loop.intern). So an idle connection's Request is 64 bytes (its size
+	// class) and no string of its own.
+	peer uint64
+}
+
+// peerIPv4 marks Request.peer as set: address << 16 | port below it.
+const peerIPv4 = 1 << 63
+
+// packPeer packs an IPv4 address and port into a Request.peer (0 for
+// anything else).
+func packPeer(ap netip.AddrPort) uint64 {
+	a := ap.Addr()
+	if !a.Is4() {
+		return 0
+	}
+	b := a.As4()
+	return peerIPv4 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(ap.Port())
+}
+
+// unpackPeer is packPeer's inverse.
+func unpackPeer(p uint64) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{byte(p >> 40), byte(p >> 32), byte(p >> 24), byte(p >> 16)}), uint16(p))
 }
 
 // Indexes of Request.fields.
@@ -53,9 +82,15 @@ const (
 	fieldParams // the first parameter name; its value follows
 )
 
+// headSep separates a detached request's fields from its kept headers.
+const headSep = '\x00'
+
 // field returns field i of a detached request.
 func (r *Request) field(i int) string {
 	s := r.fields
+	if j := strings.IndexByte(s, headSep); j >= 0 {
+		s = s[:j]
+	}
 	for ; i > 0; i-- {
 		j := strings.IndexByte(s, '\n')
 		if j < 0 {
@@ -154,7 +189,8 @@ func (r *Request) Header(name string) string {
 	if r.live != nil {
 		return string(r.live.Header(name))
 	}
-	for rest := r.head; rest != ""; {
+	_, rest, _ := strings.Cut(r.fields, string(headSep))
+	for rest != "" {
 		line, after, _ := strings.Cut(rest, "\r\n")
 		rest = after
 		colon := strings.IndexByte(line, ':')
@@ -177,6 +213,9 @@ func (r *Request) Body() []byte {
 // RemoteAddr returns the peer's address, "ip:port".
 func (r *Request) RemoteAddr() string {
 	if r.live == nil {
+		if r.peer != 0 {
+			return unpackPeer(r.peer).String()
+		}
 		return r.field(fieldRemote)
 	}
 	return remote(r.live.c)
@@ -196,7 +235,8 @@ func (r *Request) Value() any { return r.value }
 // call it; the hub uses it for presence and per-user limits.
 func (r *Request) SetUser(id string) { r.user = id }
 
-// detach copies what a long-lived connection keeps of the request.
+// detach copies what a long-lived connection keeps of the request: one
+// string sized exactly (no growth, no garbage but the Request itself).
 func (r *Request) detach(keepHeaders bool) *Request {
 	d := &Request{user: r.user, value: r.value}
 	if r.live == nil {
@@ -204,39 +244,110 @@ func (r *Request) detach(keepHeaders bool) *Request {
 		return d
 	}
 	lr := r.live
-	remote := r.RemoteAddr()
+	// The remote address: packed when it is IPv4 (and the fields string
+	// shared), else formatted on the stack (a.String() would make a string
+	// only to copy it).
+	var rbuf [64]byte
+	ra := rbuf[:0]
+	if a, ok := remoteTCP(lr.c); ok {
+		if d.peer = packPeer(a); d.peer == 0 {
+			ra = a.AppendTo(ra)
+		}
+	} else {
+		ra = append(ra, remote(lr.c)...)
+	}
+	if !keepHeaders && d.peer != 0 {
+		// Built on the stack, shared from the table.
+		var fbuf [128]byte
+		d.fields = interned.get(lr.appendFields(fbuf[:0], ra, false))
+		return d
+	}
 	ps := &lr.ps
-	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(remote) + 3
+	n := len(lr.Method) + len(lr.Path) + len(lr.RawQuery) + len(ra) + 3
 	for i := 0; i < ps.n; i++ {
 		n += len(ps.names[i]) + len(ps.vals[i]) + 2
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.Write(lr.Method)
-	b.WriteByte('\n')
-	b.Write(lr.Path)
-	b.WriteByte('\n')
-	b.Write(lr.RawQuery)
-	b.WriteByte('\n')
-	b.WriteString(remote)
-	for i := 0; i < ps.n; i++ {
-		b.WriteByte('\n')
-		b.WriteString(ps.names[i])
-		b.WriteByte('\n')
-		b.Write(ps.vals[i])
-	}
-	d.fields = b.String()
 	if keepHeaders {
-		var h strings.Builder
-		lr.VisitHeaders(func(name, value []byte) {
-			h.Write(name)
-			h.WriteString(": ")
-			h.Write(value)
-			h.WriteString("\r\n")
-		})
-		d.head = h.String()
+		n++
+		lr.VisitHeaders(func(name, value []byte) { n += len(name) + len(value) + 4 })
 	}
+	b := lr.appendFields(make([]byte, 0, n), ra, keepHeaders)
+	d.fields = unsafe.String(unsafe.SliceData(b), len(b))
 	return d
+}
+
+// appendFields appends a detached request's fields string (Request.fields),
+// with remote as REMOTE.
+func (lr *liveRequest) appendFields(b, remote []byte, keepHeaders bool) []byte {
+	ps := &lr.ps
+	b = append(b, lr.Method...)
+	b = append(b, '\n')
+	b = append(b, lr.Path...)
+	b = append(b, '\n')
+	b = append(b, lr.RawQuery...)
+	b = append(b, '\n')
+	b = append(b, remote...)
+	for i := 0; i < ps.n; i++ {
+		b = append(b, '\n')
+		b = append(b, ps.names[i]...)
+		b = append(b, '\n')
+		b = append(b, ps.vals[i]...)
+	}
+	if keepHeaders {
+		b = append(b, headSep)
+		lr.VisitHeaders(func(name, value []byte) {
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, value...)
+			b = append(b, "\r\n"...)
+		})
+	}
+	return b
+}
+
+// maxInterned bounds the table of shared request fields: when it is full it
+// starts again, so it holds no more than this many strings that no
+// connection uses (a URL with a token in its query is shared with nobody,
+// and not kept long either).
+const maxInterned = 512
+
+// interned is the table of request fields shared by the detached Requests of
+// connections to the same URL from IPv4 peers (Request.peer).
+var interned internTable
+
+type internTable struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// get returns b as a string, the same string for the same bytes while it is
+// in the table.
+func (t *internTable) get(b []byte) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if t.m == nil || len(t.m) >= maxInterned {
+		t.m = make(map[string]string)
+	}
+	t.m[s] = s
+	return s
+}
+
+// remoteTCP returns the peer's address of a TCP connection without making a
+// string of it.
+func remoteTCP(c *conn) (netip.AddrPort, bool) {
+	if c == nil || c.gc == nil {
+		return netip.AddrPort{}, false
+	}
+	a, ok := c.gc.RemoteAddr().(*net.TCPAddr)
+	if !ok || a == nil || a.Zone != "" {
+		return netip.AddrPort{}, false
+	}
+	ap := a.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
 }
 
 // openRequest is the request a new Socket or Stream keeps: a detached copy,
@@ -245,10 +356,17 @@ func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
 	return r.detach(keepHeaders || onOpen)
 }
 
-// withoutHeaders returns a copy of a detached request without its headers.
+// withoutHeaders returns a copy of a detached request without its headers
+// (and without their bytes: the fields are copied out, not resliced).
 func (r *Request) withoutHeaders() *Request {
 	d := *r
-	d.head = ""
+	if i := strings.IndexByte(d.fields, headSep); i >= 0 {
+		if d.peer != 0 {
+			d.fields = interned.get(unsafe.Slice(unsafe.StringData(d.fields), i))
+		} else {
+			d.fields = strings.Clone(d.fields[:i])
+		}
+	}
 	return &d
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,18 +13,31 @@ import (
 // TestDetachedRequest: what a Socket's Request answers after OnOpen, when
 // it reads the detached copy rather than the input buffer.
 func TestDetachedRequest(t *testing.T) {
-	for _, keep := range []bool{false, true} {
-		t.Run(fmt.Sprint("KeepHeaders=", keep), func(t *testing.T) {
+	for _, tc := range []struct{ keep, onOpen bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		keep := tc.keep
+		t.Run(fmt.Sprint("KeepHeaders=", keep, ",OnOpen=", tc.onOpen), func(t *testing.T) {
+			var onOpen func(*Socket)
+			if tc.onOpen {
+				// The request OnOpen reads still has the headers; the
+				// one kept afterwards only with KeepHeaders.
+				onOpen = func(sock *Socket) {
+					if h := sock.Request().Header("X-Client"); h != "c9" {
+						t.Errorf("OnOpen: X-Client %q", h)
+					}
+				}
+			}
+			var peer atomic.Value // the client's address
 			s := startServer(t, Options{}, func(s *Server) {
 				err := s.WebSocket("/d/:room/*rest", WSHandler{
+					OnOpen: onOpen,
 					OnMessage: func(sock *Socket, _ Message) {
 						r := sock.Request()
 						q, ok := r.QueryOK("q")
 						_ = sock.SendText(fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v|%v|%s|%s|%s",
 							r.Method(), r.Path(), r.RawQuery(), r.Param("room"), r.Param("rest"), q, ok,
 							r.QueryAll("m"), r.Header("X-Client"), r.Param("nope"), r.User()))
-						if r.RemoteAddr() != sock.RemoteAddr() || r.RemoteAddr() == "" {
-							t.Errorf("RemoteAddr %q, socket's %q", r.RemoteAddr(), sock.RemoteAddr())
+						if r.RemoteAddr() != sock.RemoteAddr() || r.RemoteAddr() != peer.Load() {
+							t.Errorf("RemoteAddr %q, socket's %q, the client's %q", r.RemoteAddr(), sock.RemoteAddr(), peer.Load())
 						}
 					},
 				}, WSOptions{KeepHeaders: keep, Authorize: func(r *Request) error { r.SetUser("u7"); return nil }})
@@ -36,6 +50,7 @@ func TestDetachedRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			peer.Store(c.LocalAddr().String())
 			c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_ = c.WriteMessage(websocket.TextMessage, []byte("?"))
 			_, m, err := c.ReadMessage()
