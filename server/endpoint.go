@@ -16,9 +16,10 @@ import (
 // endpoint is the part of a WebSocket or SSE connection that does not depend
 // on the protocol: its hub client (ID, user, subscriptions), the request that
 // opened it, the application's value, its send accounting and the admission
-// of what other goroutines send, whether it is closing, its context, and why
-// it closed. Fields are ordered so that the structs embedding it fill their
-// size classes (size_test.go holds the budget).
+// of what other goroutines send, whether it is closing, and why it closed;
+// what few connections need (a context, a close's text, a stream's resume
+// state) is in an extension made when first needed. Every idle connection
+// pays for these fields: size_test.go holds their budget.
 type endpoint struct {
 	c     *conn
 	req   atomic.Pointer[Request]
@@ -28,13 +29,42 @@ type endpoint struct {
 	// Read by senders on any goroutine.
 	sendQueue
 
-	ctx atomic.Pointer[connContext] // made by the first Context call; endedContext once closed
+	ext atomic.Pointer[endpointExt] // nil for most connections; see extension
 
-	// Why it closed (loop only): see closeReason.
-	closeText string
 	closing   atomic.Bool // a close is under way or the connection is gone (any goroutine)
-	closeCode uint16
+	closeCode uint16      // loop only: see closeReason
 }
+
+// endpointExt is what few connections need, made when first needed
+// (extension) and never replaced: the context (any goroutine), the text of
+// why the connection closed (loop), and for a stream the Last-Event-ID it
+// opened with (set before the stream is visible, then read-only) and its
+// positions on several channels (loop, ssepos.go).
+type endpointExt struct {
+	ctx         atomic.Pointer[connContext] // made by the first Context call; endedContext once closed
+	closeText   string
+	lastEventID string
+	positions   []streamPosition
+}
+
+// extension returns e's extension, making it if it has none (any
+// goroutine: Context may race the loop).
+func (e *endpoint) extension() *endpointExt {
+	for {
+		if x := e.ext.Load(); x != nil {
+			return x
+		}
+		e.ext.CompareAndSwap(nil, new(endpointExt))
+	}
+}
+
+// endedExt stands for the extension of every connection that closed
+// without one: its context is done.
+var endedExt = func() *endpointExt {
+	x := new(endpointExt)
+	x.ctx.Store(endedContext)
+	return x
+}()
 
 // closeReason is why a connection closed, as logs, metrics and OnClose see
 // it: the WebSocket close code (1006 when TCP just dropped; 0 for an SSE
@@ -47,25 +77,40 @@ type closeReason struct {
 // setCloseReason records why the connection closes, once: the first reason
 // stands (loop only).
 func (e *endpoint) setCloseReason(r closeReason) {
-	if e.closeCode == 0 && e.closeText == "" {
-		e.closeCode, e.closeText = uint16(r.code), r.text
+	if e.closeCode != 0 || e.closeText() != "" {
+		return
+	}
+	e.closeCode = uint16(r.code)
+	if r.text != "" {
+		e.extension().closeText = r.text
 	}
 }
 
+func (e *endpoint) closeText() string {
+	if x := e.ext.Load(); x != nil {
+		return x.closeText
+	}
+	return ""
+}
+
 // reason returns why the connection closed (loop only).
-func (e *endpoint) reason() closeReason { return closeReason{int(e.closeCode), e.closeText} }
+func (e *endpoint) reason() closeReason { return closeReason{int(e.closeCode), e.closeText()} }
 
 // sendQueue is the part of a connection's send accounting that senders on
 // any goroutine read: bytes posted to the loop and not yet flushed, and
-// gnet's outbound buffer as of the last flush or tick.
+// gnet's outbound buffer as of the last flush or tick. Both stay under
+// maxSendQueueBytes (1 GiB), which fits an int32 with room to spare.
 type sendQueue struct {
-	posted  atomic.Int64
-	backlog atomic.Int64
+	posted  atomic.Int32
+	backlog atomic.Int32
 }
+
+// maxSendQueueBytes caps MaxSendQueueBytes.
+const maxSendQueueBytes = 1 << 30
 
 // admit reports whether n more bytes fit under limit.
 func (q *sendQueue) admit(n, limit int) bool {
-	return q.posted.Load()+q.backlog.Load()+int64(n) <= int64(limit)
+	return int64(q.posted.Load())+int64(q.backlog.Load())+int64(n) <= int64(limit)
 }
 
 // ID returns the connection's server-unique ID (its hub client's).
@@ -97,12 +142,13 @@ func (e *endpoint) Closed() bool { return e.closing.Load() }
 // Context returns a context cancelled when the connection closes, before
 // the route's OnClose runs.
 func (e *endpoint) Context() context.Context {
+	x := e.extension()
 	for {
-		if cc := e.ctx.Load(); cc != nil {
+		if cc := x.ctx.Load(); cc != nil {
 			return cc.ctx
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		if e.ctx.CompareAndSwap(nil, &connContext{ctx, cancel}) {
+		if x.ctx.CompareAndSwap(nil, &connContext{ctx, cancel}) {
 			return ctx
 		}
 		cancel() // the connection ended meanwhile, or another caller won
@@ -112,7 +158,10 @@ func (e *endpoint) Context() context.Context {
 // endContext cancels the connection's context, or marks it ended if nobody
 // asked for one (loop only, once, at close).
 func (e *endpoint) endContext() {
-	if cc := e.ctx.Swap(endedContext); cc != nil {
+	if e.ext.CompareAndSwap(nil, endedExt) {
+		return
+	}
+	if cc := e.ext.Load().ctx.Swap(endedContext); cc != nil {
 		cc.cancel()
 	}
 }
@@ -158,9 +207,9 @@ func (e *endpoint) post(bb *bytebufferpool.ByteBuffer, op inboxOp) error {
 		}
 		return err
 	}
-	e.posted.Add(int64(n))
+	e.posted.Add(int32(n))
 	if err := l.post(inboxItem{op: op, c: c, buf: bb}); err != nil {
-		e.posted.Add(-int64(n))
+		e.posted.Add(-int32(n))
 		bytebufferpool.Put(bb)
 		return ErrClosed
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -182,7 +183,7 @@ func (l *loop) handle(it *inboxItem) {
 		// posted count only once the flush has accounted for them.
 		l.owned = append(l.owned, it.buf)
 		if !l.queue(c, it.buf.B) { // the connection is gone or closing
-			c.endpoint().posted.Add(-int64(len(it.buf.B)))
+			c.endpoint().posted.Add(-int32(len(it.buf.B)))
 			return
 		}
 		l.dirty[c.dirty-1].admitted += len(it.buf.B)
@@ -239,8 +240,9 @@ func (l *loop) open(gc gnet.Conn) *conn {
 // setBacklog publishes n, gnet's outbound buffer of q's connection, as q's
 // backlog and keeps the loop's total in step. Loop only.
 func (l *loop) setBacklog(q *sendQueue, n int) {
-	if old := q.backlog.Swap(int64(n)); old != int64(n) {
-		l.queued.Add(int64(n) - old)
+	n = min(n, math.MaxInt32) // replies and replays are not held to the bound
+	if old := q.backlog.Swap(int32(n)); int(old) != n {
+		l.queued.Add(int64(n) - int64(old))
 	}
 }
 

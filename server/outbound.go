@@ -155,7 +155,7 @@ func (l *loop) flush() {
 				l.setBacklog(&ep.sendQueue, c.gc.OutboundBuffered())
 			}
 			if d.admitted > 0 {
-				ep.posted.Add(-int64(d.admitted))
+				ep.posted.Add(-int32(d.admitted))
 			}
 		}
 		clear(out)

@@ -32,7 +32,8 @@ type WSOptions struct {
 	MaxMessageBytes int
 	// MaxSendQueueBytes bounds what is queued for one socket in user space
 	// (rtd's queue plus gnet's outbound buffer), and so an outbound message:
-	// a larger one could never be queued (ErrTooLarge). Default 1 MiB.
+	// a larger one could never be queued (ErrTooLarge). Default 1 MiB, at
+	// most 1 GiB.
 	MaxSendQueueBytes int
 	// HeartbeatInterval sends a ping this often. Default 25s (as rtd
 	// serve's --ws-heartbeat); negative: no pings.
@@ -96,6 +97,7 @@ func (o WSOptions) withDefaults() WSOptions {
 	}
 	orDefault(&o.MaxMessageBytes, defaultMaxMessageBytes)
 	orDefault(&o.MaxSendQueueBytes, defaultMaxSendQueueBytes)
+	o.MaxSendQueueBytes = min(o.MaxSendQueueBytes, maxSendQueueBytes)
 	orDefault(&o.CloseTimeout, defaultCloseTimeout)
 	orDefault(&o.SlowClientGrace, defaultSlowClientGrace)
 	return o

@@ -34,7 +34,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 		lastEventID = r.Query("lastEventId")
 	}
 	if lastEventID != "" {
-		st.ext.Store(&streamExt{lastEventID: lastEventID})
+		st.extension().lastEventID = lastEventID
 	}
 	c.sse = st
 	if !l.connect(c, &st.endpoint, k, r) {

@@ -21,13 +21,6 @@ import "github.com/rtd-project/rtd/hub"
 // (loop.firstSSE), which is all a second subscription made right after (in
 // the same OnOpen) needs. Only then does the stream get its positions.
 
-// streamExt is what few streams need: the Last-Event-ID a stream opened with
-// (immutable), and with two channels or more their positions (loop only).
-type streamExt struct {
-	lastEventID string
-	positions   []streamPosition
-}
-
 type streamPosition struct {
 	channel string
 	pos     hub.Position
@@ -44,8 +37,7 @@ type firstSSE struct {
 
 // trackPosition records that st, on l, has subscribed to channel at pos.
 func (st *Stream) trackPosition(l *loop, channel string, pos hub.Position) {
-	e := st.ext.Load()
-	if e != nil && len(e.positions) > 0 {
+	if e := st.ext.Load(); e != nil && len(e.positions) > 0 {
 		e.positions = append(e.positions, streamPosition{channel, pos})
 		return
 	}
@@ -66,12 +58,7 @@ func (st *Stream) trackPosition(l *loop, channel string, pos hub.Position) {
 			}
 		}
 	}
-	ps = append(ps, streamPosition{channel, pos})
-	ne := &streamExt{positions: ps}
-	if e != nil {
-		ne.lastEventID = e.lastEventID
-	}
-	st.ext.Store(ne)
+	st.extension().positions = append(ps, streamPosition{channel, pos})
 }
 
 // untrackPosition forgets channel.
@@ -140,14 +127,9 @@ func appendPositions(b []byte, ps []streamPosition) []byte {
 // most streams do not, see firstSSE), so that a notice written later names
 // where the stream is then.
 func (st *Stream) pinPositions(l *loop) {
-	e := st.ext.Load()
-	if (e != nil && len(e.positions) > 0) || l.firstSSE.st != st {
+	if e := st.ext.Load(); (e != nil && len(e.positions) > 0) || l.firstSSE.st != st {
 		return
 	}
-	ne := &streamExt{positions: []streamPosition{l.firstSSE.streamPosition}}
-	if e != nil {
-		ne.lastEventID = e.lastEventID
-	}
-	st.ext.Store(ne)
+	st.extension().positions = []streamPosition{l.firstSSE.streamPosition}
 	l.firstSSE = firstSSE{}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -23,7 +22,7 @@ type SSEOptions struct {
 	Retry time.Duration
 	// MaxSendQueueBytes bounds what is queued for one stream in user space
 	// (rtd's queue plus gnet's outbound buffer), and so an event: a larger
-	// one could never be queued (ErrTooLarge). Default 1 MiB.
+	// one could never be queued (ErrTooLarge). Default 1 MiB, at most 1 GiB.
 	MaxSendQueueBytes int
 	// SlowClientPolicy: SlowClientClose (default: the stream ends once what
 	// is queued is written, and EventSource reconnects with its
@@ -59,6 +58,7 @@ func (o SSEOptions) withDefaults() SSEOptions {
 	}
 	orDefault(&o.Retry, defaultSSERetry)
 	orDefault(&o.MaxSendQueueBytes, defaultMaxSendQueueBytes)
+	o.MaxSendQueueBytes = min(o.MaxSendQueueBytes, maxSendQueueBytes)
 	return o
 }
 
@@ -89,7 +89,6 @@ func (s *Server) SSE(pattern string, h SSEHandler, o SSEOptions) error {
 type Stream struct {
 	endpoint
 	route *sseRoute
-	ext   atomic.Pointer[streamExt] // Last-Event-ID and channel positions; nil for most streams
 	// The next heartbeat is the connection's deadline.
 }
 
