@@ -67,13 +67,22 @@ func (c *conn) accepting() bool {
 	return (c.state == stateWS && !c.ws.closing.Load()) || c.state == stateSSE
 }
 
-// dirtyConn is a connection with writes queued for the current flush.
+// dirtyConn is a connection with writes queued for the current flush. Most
+// get one write per flush (a publication): it is kept inline, and only a
+// second write takes a slice of writes from the loop's pool, so what the
+// loop keeps after a fan-out to many connections is one entry each, not a
+// slice each.
 type dirtyConn struct {
 	c        *conn
-	out      [][]byte // the writes, in order
+	one      []byte   // the write, while there is one
+	more     [][]byte // all the writes, in order, once there are two or more
 	outBytes int
-	admitted int // bytes of out that senders admitted against the send limit
+	admitted int // bytes of the writes that senders admitted against the send limit
 }
+
+// maxIOVFree bounds the write slices a loop keeps for connections with
+// several writes in one flush: a burst to more of them allocates again.
+const maxIOVFree = 256
 
 // queue appends b to c's pending writes for this flush and reports whether
 // it did. b must stay valid and unchanged until the flush. Nothing is queued
@@ -83,17 +92,21 @@ func (l *loop) queue(c *conn, b []byte) bool {
 		return false
 	}
 	if c.dirty == 0 {
-		var out [][]byte
-		if n := len(l.iovFree); n > 0 {
-			out, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
-		} else {
-			out = make([][]byte, 0, 8)
-		}
-		l.dirty = append(l.dirty, dirtyConn{c: c, out: out})
+		l.dirty = append(l.dirty, dirtyConn{c: c, one: b, outBytes: len(b)})
 		c.dirty = int32(len(l.dirty))
+		return true
 	}
 	d := &l.dirty[c.dirty-1]
-	d.out = append(d.out, b)
+	if d.more == nil {
+		if n := len(l.iovFree); n > 0 {
+			d.more, l.iovFree = l.iovFree[n-1], l.iovFree[:n-1]
+		} else {
+			d.more = make([][]byte, 0, 8)
+		}
+		d.more = append(d.more, d.one)
+		d.one = nil
+	}
+	d.more = append(d.more, b)
 	d.outBytes += len(b)
 	return true
 }
@@ -138,12 +151,15 @@ func (l *loop) flush() {
 		// and run callbacks that queue more (a new entry, written later in
 		// this same loop) and grow l.dirty.
 		d := l.dirty[i]
-		c, out := d.c, d.out
+		c := d.c
 		c.dirty = 0
+		if d.more == nil && c.state != stateClosed {
+			_, _ = c.gc.Write(d.one)
+		}
 		// gnet hands the slices to one writev(2), which refuses more than
 		// IOV_MAX of them (EINVAL, and gnet then closes the connection):
 		// a burst of small messages goes in pieces.
-		for rest := out; c.state != stateClosed && len(rest) > 0; {
+		for rest := d.more; c.state != stateClosed && len(rest) > 0; {
 			n := min(len(rest), maxIOV)
 			_, _ = c.gc.Writev(rest[:n])
 			rest = rest[n:]
@@ -158,8 +174,12 @@ func (l *loop) flush() {
 				ep.posted.Add(-int32(d.admitted))
 			}
 		}
-		clear(out)
-		l.iovFree = append(l.iovFree, out[:0])
+		if d.more != nil {
+			clear(d.more)
+			if len(l.iovFree) < maxIOVFree && cap(d.more) <= maxIOV {
+				l.iovFree = append(l.iovFree, d.more[:0])
+			}
+		}
 		if c.flags&flagCloseAfterFlush != 0 {
 			l.closeWhenDrained(c)
 		}
