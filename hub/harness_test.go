@@ -90,7 +90,7 @@ func (l *testLoop) Visit(s Subscriber, m *Prepared) {
 		return
 	}
 	tc := s.(*testConn)
-	if tc.c.Loop != l.idx {
+	if int(tc.c.Loop) != l.idx {
 		l.t.Errorf("conn %s of loop %d visited on loop %d", tc.c.ID, tc.c.Loop, l.idx)
 	}
 	tc.got = append(tc.got, m)
@@ -180,7 +180,7 @@ func newTestHub(t testing.TB, loops int, o Options) (*Hub, *testNet) {
 // connect connects a new conn with the given id and user on loop.
 func connect(t testing.TB, h *Hub, id, user string, loop int) *testConn {
 	t.Helper()
-	tc := &testConn{c: Client{ID: id, User: user, Loop: loop}}
+	tc := &testConn{c: Client{ID: id, User: user, Loop: int32(loop)}}
 	if err := h.Connect(tc); err != nil {
 		t.Fatalf("connect %s: %v", id, err)
 	}

@@ -37,9 +37,9 @@ type Hub struct {
 type registry struct {
 	mu     sync.Mutex
 	closed bool
-	seq    uint64
+	seq    uint64 // numbers the connections of big users (userConns)
 	byID   idTable
-	byUser map[string]map[*Client]struct{} // named users only
+	byUser map[string]userConns // named users only
 	loops  []memberSet
 }
 
@@ -60,7 +60,7 @@ func New(o Options) (*Hub, error) {
 		metaPerShard: (o.MaxHistoryMeta + o.Shards - 1) / o.Shards,
 		reg: registry{
 			byID:   idTable{seed: maphash.MakeSeed()},
-			byUser: make(map[string]map[*Client]struct{}),
+			byUser: make(map[string]userConns),
 			loops:  make([]memberSet, o.Loops),
 		},
 	}
@@ -84,7 +84,7 @@ func New(o Options) (*Hub, error) {
 // disconnected and handed to Deliverer.Evict before Connect returns.
 func (h *Hub) Connect(s Subscriber) error {
 	c := s.HubClient()
-	if c.Loop < 0 || c.Loop >= h.o.Loops {
+	if c.Loop < 0 || int(c.Loop) >= h.o.Loops {
 		return ErrInvalidLoop
 	}
 	c.mu.Lock()
@@ -120,28 +120,21 @@ func (h *Hub) register(c *Client) (victim *Client, err error) {
 	case h.o.MaxConns > 0 && r.byID.len() >= h.o.MaxConns:
 		return nil, ErrTooManyConns
 	}
-	if c.User != "" && h.o.MaxConnsPerUser > 0 && len(r.byUser[c.User]) >= h.o.MaxConnsPerUser {
-		if h.o.UserLimit == UserLimitReject {
-			return nil, ErrTooManyUserConns
-		}
-		for o := range r.byUser[c.User] {
-			if victim == nil || o.seq < victim.seq {
-				victim = o
+	if c.User != "" && h.o.MaxConnsPerUser > 0 {
+		if u := r.byUser[c.User]; u.len() >= h.o.MaxConnsPerUser {
+			if h.o.UserLimit == UserLimitReject {
+				return nil, ErrTooManyUserConns
 			}
+			victim = u.oldest()
+			r.removeLocked(victim)
 		}
-		r.removeLocked(victim)
 	}
-	r.seq++
-	c.seq = r.seq
 	c.registered = true
 	r.byID.put(c)
 	if c.User != "" {
 		u := r.byUser[c.User]
-		if u == nil {
-			u = make(map[*Client]struct{})
-			r.byUser[c.User] = u
-		}
-		u[c] = struct{}{}
+		u.add(c, r)
+		r.byUser[c.User] = u
 	}
 	r.loops[c.Loop].add(c.s, &c.regPos)
 	return victim, nil
@@ -159,10 +152,13 @@ func (r *registry) removeLocked(c *Client) {
 	}
 	c.registered = false
 	r.byID.remove(c)
-	if u := r.byUser[c.User]; u != nil {
-		delete(u, c)
-		if len(u) == 0 {
+	if c.User != "" {
+		u := r.byUser[c.User]
+		u.remove(c)
+		if u.len() == 0 {
 			delete(r.byUser, c.User)
+		} else {
+			r.byUser[c.User] = u
 		}
 	}
 	r.loops[c.Loop].remove(int(c.regPos))
@@ -267,7 +263,7 @@ func (h *Hub) SendTo(clientID string, p Publication) bool {
 	b := h.pools[c.Loop].get()
 	b.m, b.list = m, append(b.list, c.s)
 	h.deliveries.Add(1)
-	h.o.Deliverer.Deliver(c.Loop, b)
+	h.o.Deliverer.Deliver(int(c.Loop), b)
 	return true
 }
 
@@ -281,12 +277,13 @@ func (h *Hub) SendToUser(userID string, p Publication) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u := r.byUser[userID]
-	if len(u) == 0 {
+	n := u.len()
+	if n == 0 {
 		return 0
 	}
 	m := h.prepare(p)
 	batches := make([]*Batch, h.o.Loops)
-	for c := range u {
+	add := func(c *Client) {
 		b := batches[c.Loop]
 		if b == nil {
 			b = h.pools[c.Loop].get()
@@ -295,13 +292,19 @@ func (h *Hub) SendToUser(userID string, p Publication) int {
 		}
 		b.list = append(b.list, c.s)
 	}
+	for _, c := range u.list {
+		add(c)
+	}
+	for c := range u.seq {
+		add(c)
+	}
 	for loop, b := range batches {
 		if b != nil {
 			h.o.Deliverer.Deliver(loop, b)
 		}
 	}
-	h.deliveries.Add(uint64(len(u)))
-	return len(u)
+	h.deliveries.Add(uint64(n))
+	return n
 }
 
 // deliverSet hands loop one batch of m for the members of set, if any.

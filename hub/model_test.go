@@ -218,7 +218,7 @@ func (m *recoveryModel) connect(c *modelClient) {
 	if c.connected {
 		return
 	}
-	c.conn = &testConn{c: Client{ID: c.id, Loop: m.rnd.IntN(2)}}
+	c.conn = &testConn{c: Client{ID: c.id, Loop: m.rnd.Int32N(2)}}
 	if err := m.h.Connect(c.conn); err != nil {
 		m.t.Fatal(err)
 	}

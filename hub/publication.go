@@ -78,7 +78,7 @@ func (p *Publication) Position() Position { return Position{Epoch: p.Epoch, Offs
 type ClientInfo struct {
 	Client string
 	User   string
-	Info   []byte // Client.Info; read-only
+	Info   []byte // Client.Info(); read-only
 }
 
 // Position is a place in a channel's stream: the channel incarnation (Epoch)

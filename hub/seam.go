@@ -51,28 +51,55 @@ type Visitor interface {
 	Visit(s Subscriber, m *Prepared)
 }
 
-// Client is the hub's record of one connection. The server fills ID, User,
-// Loop (and optionally Info) before Connect and must not change them
-// afterwards; the hub reads them from any goroutine.
+// Client is the hub's record of one connection. The server fills ID, User and
+// Loop (and optionally the info, with SetInfo) before Connect and must not
+// change them afterwards; the hub reads them from any goroutine.
+//
+// Every connection embeds one, so it is packed: 88 bytes, which keeps the
+// server's Socket and Stream that embed it a size class lower (a field
+// added carelessly costs every idle connection; server/size_test.go holds
+// the budget). What few connections use (the info) sits behind a pointer,
+// and the connect order that evicting a user's oldest connection needs is
+// kept by the registry (userConns), not here.
 type Client struct {
-	ID   string // unique per connection
-	User string // authenticated user ID; empty for anonymous connections
-	Loop int    // index of the event loop that owns the connection
-	Info []byte // optional application data shown in presence and join/leave; read-only
+	ID     string // unique per connection
+	User   string // authenticated user ID; empty for anonymous connections
+	Loop   int32  // index of the event loop that owns the connection
+	regPos int32  // index in the registry's set for Loop (registry lock)
+
+	info *[]byte // SetInfo's data; nil for most connections
 
 	s Subscriber
 
 	mu sync.Mutex // guards connected and subs; taken before any shard or registry lock
 	// subs lists the subscriptions, in subscription order, through
 	// subscription.next: a list head is 8 bytes where a slice header is 24
-	// (and its array another allocation), which keeps Client at 112 bytes
-	// and the Socket and Stream that embed it a size class lower.
+	// (and its array another allocation).
 	subs *subscription
 
-	seq        uint64 // connect order, for evicting a user's oldest connection (registry lock)
-	regPos     int32  // index in the registry's set for Loop (registry lock)
-	registered bool   // in the registry (registry lock)
-	connected  bool   // (mu)
+	registered bool // in the registry (registry lock)
+	connected  bool // (mu)
+}
+
+// SetInfo sets the optional application data (JSON) shown for the connection
+// in presence lists and join/leave events. Like ID, User and Loop it is set
+// before Connect and not changed afterwards; info is kept, not copied, and
+// must not be modified. Most connections have none: a Client without info
+// carries a nil pointer, one with info costs an allocation when set.
+func (c *Client) SetInfo(info []byte) {
+	if len(info) == 0 {
+		c.info = nil
+		return
+	}
+	c.info = &info
+}
+
+// Info returns the data given to SetInfo (nil when none); it is read-only.
+func (c *Client) Info() []byte {
+	if c.info == nil {
+		return nil
+	}
+	return *c.info
 }
 
 // Prepared is a publication encoded once for every transport and shared,
@@ -161,7 +188,7 @@ func (c *Client) Subscriber() Subscriber { return c.s }
 // built when asked for rather than kept per connection: most connections are
 // never listed.
 func (c *Client) clientInfo() *ClientInfo {
-	return &ClientInfo{Client: c.ID, User: c.User, Info: c.Info}
+	return &ClientInfo{Client: c.ID, User: c.User, Info: c.Info()}
 }
 
 // Channels returns the channels c is subscribed to, in the order it

@@ -99,3 +99,12 @@ func TestSubscriptionSizeClass(t *testing.T) {
 		t.Errorf("a subscription is %d bytes, more than its 24-byte size class", n)
 	}
 }
+
+// TestClientSize keeps a Client at 88 bytes: the server embeds one in every
+// connection (server/size_test.go holds the structs that embed it to their
+// size classes).
+func TestClientSize(t *testing.T) {
+	if n := unsafe.Sizeof(Client{}); n > 88 {
+		t.Errorf("a Client is %d bytes, more than 88", n)
+	}
+}

@@ -166,7 +166,7 @@ func refusal(err error) (int, string) {
 // reports false.
 func (l *loop) connect(c *conn, ep *endpoint, k kindStats, r *Request) bool {
 	ep.c = c
-	ep.hc = hub.Client{ID: strconv.FormatUint(l.s.nextID.Add(1), 36), User: r.user, Loop: l.idx}
+	ep.hc = hub.Client{ID: strconv.FormatUint(l.s.nextID.Add(1), 36), User: r.user, Loop: int32(l.idx)}
 	if err := l.s.hub.Connect(c); err != nil {
 		status, msg := errHubStatus(err)
 		l.refuse(c, k, r, status, msg)

@@ -15,10 +15,10 @@ import (
 // the peer's address, its fd map). They are measured after a collection, so
 // they are live objects only; RSS adds the GC's metadata and the spans'
 // unused slots on top. ARCHITECTURE.md ("Memory per connection") has the
-// table by item; measured 766 and 756 when the budgets were set.
+// table by item; measured 750 and 725 when the budgets were set.
 const (
-	idleWSBudget  = 790
-	idleSSEBudget = 790
+	idleWSBudget  = 770
+	idleSSEBudget = 745
 )
 
 // TestIdleConnectionHeap opens idle connections from raw sockets (no Go

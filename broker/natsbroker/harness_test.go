@@ -77,7 +77,7 @@ func (s *sub) received() []*hub.Prepared {
 // connect connects a new subscriber to n and subscribes it to channel.
 func (n *node) connect(t testing.TB, id, channel string, since *hub.Position) (*sub, hub.SubscribeResult) {
 	t.Helper()
-	s := &sub{c: hub.Client{ID: id, User: "u-" + id, Loop: len(id) % 2}}
+	s := &sub{c: hub.Client{ID: id, User: "u-" + id, Loop: int32(len(id) % 2)}}
 	if err := n.hub.Connect(s); err != nil {
 		t.Fatal(err)
 	}
