@@ -44,8 +44,8 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			return errors.ErrAcceptSocket
 		}
 
-		remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
-		network := el.listeners[fd].network
+		ln := el.listeners[fd]
+		network := ln.network
 		if opts := el.engine.opts; opts.TCPKeepAlive > 0 && network == "tcp" &&
 			(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
 			// TCP keepalive options are not inherited from the listening socket
@@ -63,8 +63,10 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			}
 		}
 
-		el := el.engine.eventLoops.next(remoteAddr)
-		c := newStreamConn(network, nfd, el, sa, el.listeners[fd].addr, remoteAddr)
+		// The load balancer may look at the peer's address: a temporary one
+		// (the connection makes its own when asked, see conn.RemoteAddr).
+		el := el.engine.eventLoops.next(socket.SockaddrToTCPOrUnixAddr(sa))
+		c := newStreamConn(nfd, el, sa, &ln.connAddrs)
 		err = el.poller.Trigger(queue.HighPriority, el.register, c)
 		if err != nil {
 			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
@@ -93,7 +95,6 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return errors.ErrAcceptSocket
 	}
 
-	remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
 	if opts := el.engine.opts; opts.TCPKeepAlive > 0 && el.listeners[fd].network == "tcp" &&
 		(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
 		// TCP keepalive options are not inherited from the listening socket
@@ -111,6 +112,6 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		}
 	}
 
-	c := newStreamConn(network, nfd, el, sa, el.listeners[fd].addr, remoteAddr)
+	c := newStreamConn(nfd, el, sa, &el.listeners[fd].connAddrs)
 	return el.register0(c)
 }

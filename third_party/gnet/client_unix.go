@@ -243,7 +243,7 @@ func (cli *Client) EnrollContext(c net.Conn, ctx any) (Conn, error) {
 		}
 		ua := c.LocalAddr().(*net.UnixAddr)
 		ua.Name = c.RemoteAddr().String() + "." + strconv.Itoa(dupFD)
-		gc = newStreamConn("unix", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
+		gc = newStreamConn(dupFD, el, sockAddr, &connAddrs{"unix", c.LocalAddr(), c.RemoteAddr()})
 	case *net.TCPConn:
 		if cli.opts.TCPNoDelay == TCPNoDelay {
 			if err = socket.SetNoDelay(dupFD, 1); err != nil {
@@ -264,13 +264,13 @@ func (cli *Client) EnrollContext(c net.Conn, ctx any) (Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		gc = newStreamConn("tcp", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
+		gc = newStreamConn(dupFD, el, sockAddr, &connAddrs{"tcp", c.LocalAddr(), c.RemoteAddr()})
 	case *net.UDPConn:
 		sockAddr, _, _, _, err = socket.GetUDPSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
 		if err != nil {
 			return nil, err
 		}
-		gc = newUDPConn(dupFD, el, c.LocalAddr(), sockAddr, true)
+		gc = newUDPConn(dupFD, el, &connAddrs{"udp", c.LocalAddr(), socket.SockaddrToUDPAddr(sockAddr)}, sockAddr, true)
 	default:
 		return nil, errorx.ErrUnsupportedProtocol
 	}

@@ -41,45 +41,62 @@ type conn struct {
 	gfd            gfd.GFD                // gnet file descriptor
 	ctx            any                    // user-defined context
 	safeCtx        atomic.Pointer[any]    // safe user-defined context
-	remote         unix.Sockaddr          // remote socket address
-	proto          string                 // protocol name: "tcp", "udp", or "unix".
-	localAddr      net.Addr               // local addr
-	remoteAddr     net.Addr               // remote addr
+	remote         unix.Sockaddr          // remote socket address; nil for a stream peer kept in remote4
+	addrs          *connAddrs             // protocol and local address, shared by a listener's connections
 	loop           *eventloop             // connected event-loop
 	outboundBuffer elastic.Buffer         // buffer for data that is eligible to be sent to the remote
 	pollAttachment netpoll.PollAttachment // connection attachment for poller
 	inboundBuffer  elastic.RingBuffer     // buffer for leftover data from the remote
 	buffer         []byte                 // buffer for the latest bytes
 	cache          []byte                 // temporary cache for the inbound data
+	remote4        [4]byte                // IPv4 address of an accepted stream peer (remote == nil)
+	remote4Port    uint16                 // its port
 	isDatagram     bool                   // UDP protocol
 	opened         bool                   // connection opened event fired
 	isEOF          bool                   // whether the connection has reached EOF
 }
 
-func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
+// connAddrs is what a connection reports besides its peer: its protocol and
+// its local address. The connections accepted from a listener share the
+// listener's (they are the same for all of them); a client's connection has
+// its own, with the peer's address as given (remoteAddr). An accepted
+// connection's peer address is not kept as a net.Addr: RemoteAddr builds it
+// from conn.remote (or conn.remote4) when asked.
+type connAddrs struct {
+	proto      string   // protocol name: "tcp", "udp", or "unix".
+	localAddr  net.Addr // local addr
+	remoteAddr net.Addr // remote addr of a client's connection; nil for accepted ones
+}
+
+// newStreamConn makes a stream connection; addrs is its listener's (or, for
+// a client, the connection's own).
+func newStreamConn(fd int, el *eventloop, sa unix.Sockaddr, addrs *connAddrs) (c *conn) {
 	c = &conn{
 		fd:             fd,
-		proto:          proto,
-		remote:         sa,
+		addrs:          addrs,
 		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     remoteAddr,
 		pollAttachment: netpoll.PollAttachment{FD: fd},
 	}
-	c.pollAttachment.Callback = c.processIO
+	if sa4, ok := sa.(*unix.SockaddrInet4); ok && addrs.remoteAddr == nil {
+		// The usual peer, kept inline instead of behind a pointer.
+		c.remote4, c.remote4Port = sa4.Addr, uint16(sa4.Port)
+	} else {
+		c.remote = sa
+	}
+	c.setPollCallback()
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }
 
-func newUDPConn(fd int, el *eventloop, localAddr net.Addr, sa unix.Sockaddr, connected bool) (c *conn) {
+// newUDPConn makes a UDP connection: a server's, for one datagram, with its
+// listener's addrs, or a connected client's, with addrs of its own.
+func newUDPConn(fd int, el *eventloop, addrs *connAddrs, sa unix.Sockaddr, connected bool) (c *conn) {
 	c = &conn{
 		fd:             fd,
-		proto:          "udp",
 		gfd:            gfd.NewGFD(fd, el.idx, 0, 0),
 		remote:         sa,
+		addrs:          addrs,
 		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     socket.SockaddrToUDPAddr(sa),
 		isDatagram:     true,
 		pollAttachment: netpoll.PollAttachment{FD: fd, Callback: el.readUDP},
 	}
@@ -95,22 +112,24 @@ func (c *conn) release() {
 	c.ctx = nil
 	c.safeCtx.Store(nil)
 	c.buffer = nil
-	if addr, ok := c.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
+	if a := c.addrs; a != nil && a.remoteAddr != nil { // a client's own addresses
+		if addr, ok := a.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
+		if addr, ok := a.remoteAddr.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
+			bsPool.Put(bs.StringToBytes(addr.Zone))
+		}
 	}
-	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.remoteAddr.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	c.localAddr = nil
-	c.remoteAddr = nil
+	c.addrs = nil
 	if !c.isDatagram {
 		c.remote = nil
+		c.remote4, c.remote4Port = [4]byte{}, 0
 		c.inboundBuffer.Done()
 		c.outboundBuffer.Release()
 	}
@@ -461,10 +480,54 @@ func (c *conn) OutboundBuffered() int {
 	return c.outboundBuffer.Buffered()
 }
 
-func (c *conn) Context() any         { return c.ctx }
-func (c *conn) SetContext(ctx any)   { c.ctx = ctx }
-func (c *conn) LocalAddr() net.Addr  { return c.localAddr }
-func (c *conn) RemoteAddr() net.Addr { return c.remoteAddr }
+func (c *conn) Context() any       { return c.ctx }
+func (c *conn) SetContext(ctx any) { c.ctx = ctx }
+
+// LocalAddr returns the local address, nil once the connection is closed.
+func (c *conn) LocalAddr() net.Addr {
+	if c.addrs == nil {
+		return nil
+	}
+	return c.addrs.localAddr
+}
+
+// RemoteAddr returns the peer's address, nil once the connection is closed.
+// For an accepted connection it is made on each call, from the socket
+// address kept since the accept.
+func (c *conn) RemoteAddr() net.Addr {
+	switch {
+	case c.addrs == nil:
+		return nil
+	case c.addrs.remoteAddr != nil:
+		return c.addrs.remoteAddr
+	case c.isDatagram:
+		if c.remote == nil {
+			return nil
+		}
+		return socket.SockaddrToUDPAddr(c.remote)
+	case c.remote == nil && c.remote4Port != 0:
+		a := new(tcpAddr4)
+		a.ip = c.remote4
+		a.TCPAddr = net.TCPAddr{IP: a.ip[:], Port: int(c.remote4Port)}
+		return &a.TCPAddr
+	}
+	return socket.SockaddrToTCPOrUnixAddr(c.remote)
+}
+
+// tcpAddr4 is a net.TCPAddr of an IPv4 peer with its IP's bytes, made in
+// one allocation.
+type tcpAddr4 struct {
+	net.TCPAddr
+	ip [4]byte
+}
+
+// proto returns the protocol name, "" once the connection is closed.
+func (c *conn) proto() string {
+	if c.addrs == nil {
+		return ""
+	}
+	return c.addrs.proto
+}
 
 // Implementation of Socket interface
 
@@ -485,14 +548,14 @@ func (c *conn) SetNoDelay(noDelay bool) error {
 }
 
 func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
-	if c.proto != "tcp" {
+	if c.proto() != "tcp" {
 		return errorx.ErrUnsupportedOp
 	}
 	return socket.SetKeepAlivePeriod(c.fd, int(d.Seconds()))
 }
 
 func (c *conn) SetKeepAlive(enabled bool, idle, intvl time.Duration, cnt int) error {
-	if c.proto != "tcp" {
+	if c.proto() != "tcp" {
 		return errorx.ErrUnsupportedOp
 	}
 	return socket.SetKeepAlive(c.fd, enabled, int(idle.Seconds()), int(intvl.Seconds()), cnt)

@@ -163,21 +163,21 @@ func (el *eventloop) enroll(c net.Conn, addr net.Addr, ctx any) (resCh chan Regi
 			}
 			ua := c.LocalAddr().(*net.UnixAddr)
 			ua.Name = c.RemoteAddr().String() + "." + strconv.Itoa(dupFD)
-			gc = newStreamConn("unix", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
+			gc = newStreamConn(dupFD, el, sockAddr, &connAddrs{"unix", c.LocalAddr(), c.RemoteAddr()})
 		case *net.TCPConn:
 			sockAddr, _, _, _, err = socket.GetTCPSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
 			if err != nil {
 				resCh <- RegisteredResult{Err: err}
 				return
 			}
-			gc = newStreamConn("tcp", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
+			gc = newStreamConn(dupFD, el, sockAddr, &connAddrs{"tcp", c.LocalAddr(), c.RemoteAddr()})
 		case *net.UDPConn:
 			sockAddr, _, _, _, err = socket.GetUDPSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
 			if err != nil {
 				resCh <- RegisteredResult{Err: err}
 				return
 			}
-			gc = newUDPConn(dupFD, el, c.LocalAddr(), sockAddr, true)
+			gc = newUDPConn(dupFD, el, &connAddrs{"udp", c.LocalAddr(), socket.SockaddrToUDPAddr(sockAddr)}, sockAddr, true)
 		default:
 			resCh <- RegisteredResult{Err: fmt.Errorf("unknown type of conn: %T", c)}
 			return
@@ -459,7 +459,7 @@ func (el *eventloop) readUDP(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 	}
 	var c *conn
 	if ln, ok := el.listeners[fd]; ok {
-		c = newUDPConn(fd, el, ln.addr, sa, false)
+		c = newUDPConn(fd, el, &ln.connAddrs, sa, false)
 	} else {
 		c = el.connections.getConn(fd)
 	}

@@ -39,6 +39,7 @@ type listener struct {
 	sockOptInts         []socket.Option[int]
 	sockOptStrs         []socket.Option[string]
 	pollAttachment      *netpoll.PollAttachment // listener attachment for poller
+	connAddrs           connAddrs               // network and addr, shared by the accepted connections
 }
 
 func (ln *listener) packPollAttachment(handler netpoll.PollEventHandler) *netpoll.PollAttachment {
@@ -65,6 +66,7 @@ func (ln *listener) open() (err error) {
 		default:
 			err = errorx.ErrUnsupportedProtocol
 		}
+		ln.connAddrs = connAddrs{proto: ln.network, localAddr: ln.addr}
 	})
 	return
 }

@@ -81,3 +81,7 @@ func (el *eventloop) run() error {
 
 	return err
 }
+
+// setPollCallback sets the callback the poller calls with the connection's
+// PollAttachment (poll_opt: the poller does not look connections up by fd).
+func (c *conn) setPollCallback() { c.pollAttachment.Callback = c.processIO }
