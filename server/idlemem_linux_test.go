@@ -12,14 +12,15 @@ import (
 
 // Live heap budgets per idle connection, in bytes: what the server keeps for
 // an idle WebSocket (OnOpen set, no subscription) and an idle SSE stream
-// subscribed to one channel, gnet's part included (its conn, its copies of
-// the peer's address, its fd map). They are measured after a collection, so
+// subscribed to one channel, gnet's part included (its conn and its fd map;
+// the vendored gnet keeps no net.Addr per connection, third_party/gnet).
+// They are measured after a collection, so
 // they are live objects only; RSS adds the GC's metadata and the spans'
 // unused slots on top. ARCHITECTURE.md ("Memory per connection") has the
-// table by item; measured 750 and 725 when the budgets were set.
+// table by item; measured 621–628 and 593–607 when the budgets were set.
 const (
-	idleWSBudget  = 770
-	idleSSEBudget = 750
+	idleWSBudget  = 650
+	idleSSEBudget = 630
 )
 
 // raceHeapExtra is what the race detector adds to an idle connection's live
