@@ -124,8 +124,9 @@ func (l *loop) expectContinue(c *conn, req *http1.Request) gnet.Action {
 		l.dispatch(c, req, false) // 404 or 405, as for the whole request
 		return gnet.Close
 	}
-	r := Request{live: live}
-	if err := runGuards(rt.guards, nil, &r); err != nil {
+	r := &l.handled
+	*r = Request{live: live}
+	if err := runGuards(rt.guards, nil, r); err != nil {
 		status, msg := refusal(err)
 		s.metrics.HTTPRequests.Add(1)
 		l.logRequest(c, req, status)

@@ -83,7 +83,8 @@ func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	s.metrics.HTTPRequests.Add(1)
 	live := &l.live
 	live.Request, live.c = req, c
-	r := Request{live: live}
+	r := &l.handled
+	*r = Request{live: live}
 	rt, allow := s.router.match(req.Method, req.Path, &live.ps)
 	if rt == nil {
 		if len(allow) > 0 {
@@ -101,12 +102,12 @@ func (l *loop) dispatch(c *conn, req *http1.Request, keep bool) gnet.Action {
 	}
 	switch rt.kind {
 	case kindWS:
-		return l.upgradeWS(c, rt, &r)
+		return l.upgradeWS(c, rt, r)
 	case kindSSE:
-		return l.startSSE(c, rt, &r)
+		return l.startSSE(c, rt, r)
 	}
 	l.w.reset()
-	rt.handler(&l.w, &r)
+	rt.handler(&l.w, r)
 	if fn := l.w.deferred; fn != nil {
 		l.w.deferred = nil
 		l.deferResponse(c, req, fn, keep)

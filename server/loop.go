@@ -26,6 +26,10 @@ type loop struct {
 	// scratch reused by every request on this loop
 	req  http1.Request
 	live liveRequest // what the Request being handled reads
+	// handled is the Request handlers and Authorize hooks see, reused: it
+	// is valid only while they run (a Socket or Stream keeps a detached
+	// copy), so a request costs no allocation of its own.
+	handled Request
 	w    ResponseWriter
 	wbuf []byte
 
