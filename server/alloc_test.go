@@ -86,3 +86,39 @@ func TestDeliveryAllocsPerPublication(t *testing.T) {
 		t.Fatalf("allocations per publication: %.1f with 20 subscribers, %.1f with %d; want at most %.0f and no growth with the subscribers", few, many, subscribers, limit)
 	}
 }
+
+// TestHTTPRequestAllocs: a keep-alive GET answered by a handler costs the
+// server no allocation (the request is parsed in place, the Request the
+// handler sees is the loop's, the response is written from the loop's
+// buffer). The client side here is a raw socket with fixed buffers.
+func TestHTTPRequestAllocs(t *testing.T) {
+	s := startServer(t, Options{Loops: 1}, func(s *Server) {
+		if err := s.HandleFunc("GET", "/items/:id", func(w *ResponseWriter, r *Request) {
+			_, _ = w.WriteString(r.Param("id"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dial(t, s)
+	req := []byte("GET /items/7?x=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: alloc-test\r\n\r\n")
+	buf := make([]byte, 4096)
+	roundTrip := func() {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for got == 0 || buf[got-1] != '7' {
+			n, err := c.Read(buf[got:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += n
+		}
+	}
+	roundTrip()
+	allocs := testing.AllocsPerRun(200, roundTrip)
+	t.Logf("allocations per request: %.2f", allocs)
+	if limit := 0.5; allocs > limit && !raceEnabled {
+		t.Fatalf("a request costs %.2f allocations, want none", allocs)
+	}
+}
