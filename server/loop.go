@@ -30,8 +30,8 @@ type loop struct {
 	// is valid only while they run (a Socket or Stream keeps a detached
 	// copy), so a request costs no allocation of its own.
 	handled Request
-	w    ResponseWriter
-	wbuf []byte
+	w       ResponseWriter
+	wbuf    []byte
 
 	// inbox: work handed to the loop by other goroutines (hub batches, sends
 	// from foreign goroutines). One drain task at a time is scheduled.
