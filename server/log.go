@@ -34,6 +34,9 @@ func defaultLogSampler() zerolog.Sampler {
 
 // remote returns c's peer address for a log line.
 func remote(c *conn) string {
+	if a, ok := remoteTCP(c); ok {
+		return a.String()
+	}
 	if a := c.gc.RemoteAddr(); a != nil {
 		return a.String()
 	}

@@ -337,18 +337,31 @@ func (t *internTable) get(b []byte) string {
 }
 
 // remoteTCP returns the peer's address of a TCP connection without making a
-// string of it.
+// string of it (false for a zoned IPv6 peer or a non-IP one).
 func remoteTCP(c *conn) (netip.AddrPort, bool) {
 	if c == nil || c.gc == nil {
 		return netip.AddrPort{}, false
 	}
-	a, ok := c.gc.RemoteAddr().(*net.TCPAddr)
-	if !ok || a == nil || a.Zone != "" {
-		return netip.AddrPort{}, false
+	var ap netip.AddrPort
+	if p, ok := c.gc.(addrPorter); ok {
+		// The vendored gnet reads it without allocating (third_party/gnet,
+		// PATCHES.md); RemoteAddr makes a *net.TCPAddr on each call.
+		if ap = p.RemoteAddrPort(); !ap.IsValid() || ap.Addr().Zone() != "" {
+			return netip.AddrPort{}, false
+		}
+	} else {
+		a, ok := c.gc.RemoteAddr().(*net.TCPAddr)
+		if !ok || a == nil || a.Zone != "" {
+			return netip.AddrPort{}, false
+		}
+		ap = a.AddrPort()
 	}
-	ap := a.AddrPort()
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
 }
+
+// addrPorter is a gnet.Conn that gives its peer as a netip.AddrPort (the
+// vendored gnet's conn.RemoteAddrPort: the zero AddrPort for a non-IP peer).
+type addrPorter interface{ RemoteAddrPort() netip.AddrPort }
 
 // openRequest is the request a new Socket or Stream keeps: a detached copy,
 // with the headers while OnOpen runs (or for good with KeepHeaders).

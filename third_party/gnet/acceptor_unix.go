@@ -17,6 +17,7 @@
 package gnet
 
 import (
+	"net"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +30,7 @@ import (
 
 func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error {
 	for {
-		nfd, sa, err := socket.Accept(fd)
+		nfd, peer, err := socket.AcceptPeer(fd, &el.acceptBuf)
 		switch err {
 		case nil:
 		case unix.EAGAIN: // the Accept queue has been drained out, we can return now
@@ -63,10 +64,15 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			}
 		}
 
-		// The load balancer may look at the peer's address: a temporary one
-		// (the connection makes its own when asked, see conn.RemoteAddr).
-		el := el.engine.eventLoops.next(socket.SockaddrToTCPOrUnixAddr(sa))
-		c := newStreamConn(nfd, el, sa, &ln.connAddrs)
+		// Only the source-address-hash balancer looks at the peer's
+		// address: a temporary one, made for it alone (the connection makes
+		// its own when asked, see conn.RemoteAddr).
+		var ra net.Addr
+		if el.engine.opts.LB == SourceAddrHash {
+			ra = peerAddr(peer)
+		}
+		el := el.engine.eventLoops.next(ra)
+		c := newAcceptedConn(nfd, el, peer, &ln.connAddrs)
 		err = el.poller.Trigger(queue.HighPriority, el.register, c)
 		if err != nil {
 			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
@@ -82,7 +88,7 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return el.readUDP(fd, ev, flags)
 	}
 
-	nfd, sa, err := socket.Accept(fd)
+	nfd, peer, err := socket.AcceptPeer(fd, &el.acceptBuf)
 	switch err {
 	case nil:
 	case unix.EINTR, unix.EAGAIN, unix.ECONNRESET, unix.ECONNABORTED:
@@ -112,6 +118,6 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		}
 	}
 
-	c := newStreamConn(nfd, el, sa, &el.listeners[fd].connAddrs)
+	c := newAcceptedConn(nfd, el, peer, &el.listeners[fd].connAddrs)
 	return el.register0(c)
 }

@@ -19,6 +19,7 @@ package gnet
 import (
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,24 @@ func newStreamConn(fd int, el *eventloop, sa unix.Sockaddr, addrs *connAddrs) (c
 	c.setPollCallback()
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
+}
+
+// newAcceptedConn makes the connection accepted from a listener with
+// addrs: an IPv4 peer given inline stays inline, with no unix.Sockaddr.
+func newAcceptedConn(fd int, el *eventloop, p socket.Peer, addrs *connAddrs) (c *conn) {
+	c = newStreamConn(fd, el, p.SA, addrs)
+	if p.SA == nil {
+		c.remote4, c.remote4Port = p.IP4, p.Port
+	}
+	return
+}
+
+// peerAddr is an accepted peer's address as conn.RemoteAddr gives it.
+func peerAddr(p socket.Peer) net.Addr {
+	if p.SA == nil {
+		return tcpAddrOf4(p.IP4, p.Port)
+	}
+	return socket.SockaddrToTCPOrUnixAddr(p.SA)
 }
 
 // newUDPConn makes a UDP connection: a server's, for one datagram, with its
@@ -506,12 +525,54 @@ func (c *conn) RemoteAddr() net.Addr {
 		}
 		return socket.SockaddrToUDPAddr(c.remote)
 	case c.remote == nil && c.remote4Port != 0:
-		a := new(tcpAddr4)
-		a.ip = c.remote4
-		a.TCPAddr = net.TCPAddr{IP: a.ip[:], Port: int(c.remote4Port)}
-		return &a.TCPAddr
+		return tcpAddrOf4(c.remote4, c.remote4Port)
 	}
 	return socket.SockaddrToTCPOrUnixAddr(c.remote)
+}
+
+// RemoteAddrPort returns an IP peer's address and port, without allocating
+// (but for an IPv6 peer with a zone); the zero AddrPort for other peers
+// (unix sockets) and once the connection is closed. It is RemoteAddr's
+// address, as net.TCPAddr.AddrPort (or net.UDPAddr.AddrPort) gives it.
+func (c *conn) RemoteAddrPort() netip.AddrPort {
+	switch {
+	case c.addrs == nil:
+		return netip.AddrPort{}
+	case c.addrs.remoteAddr != nil:
+		switch a := c.addrs.remoteAddr.(type) {
+		case *net.TCPAddr:
+			return a.AddrPort()
+		case *net.UDPAddr:
+			return a.AddrPort()
+		}
+		return netip.AddrPort{}
+	case !c.isDatagram && c.remote == nil && c.remote4Port != 0:
+		return netip.AddrPortFrom(netip.AddrFrom4(c.remote4), c.remote4Port)
+	}
+	switch sa := c.remote.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		if sa.ZoneId != 0 { // the zone's name, as RemoteAddr has it
+			switch ra := c.RemoteAddr().(type) {
+			case *net.TCPAddr:
+				return ra.AddrPort()
+			case *net.UDPAddr:
+				return ra.AddrPort()
+			}
+		}
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// tcpAddrOf4 makes the net.TCPAddr of an IPv4 peer and its IP in one
+// allocation.
+func tcpAddrOf4(ip [4]byte, port uint16) net.Addr {
+	a := new(tcpAddr4)
+	a.ip = ip
+	a.TCPAddr = net.TCPAddr{IP: a.ip[:], Port: int(port)}
+	return &a.TCPAddr
 }
 
 // tcpAddr4 is a net.TCPAddr of an IPv4 peer with its IP's bytes, made in
