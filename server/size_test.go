@@ -33,3 +33,13 @@ func TestIdleConnectionStructSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadedRequestClass: the copies of a request with its headers, which
+// live only while OnOpen runs, are allocated in a size class of their own
+// (80), not among the 64-byte Requests and conns every idle connection
+// keeps, where as garbage they would leave holes after a collection.
+func TestHeadedRequestClass(t *testing.T) {
+	if n, r := unsafe.Sizeof(headedRequest{}), unsafe.Sizeof(Request{}); n <= 64 || n > 80 || r > 64 {
+		t.Fatalf("headedRequest is %d bytes and Request %d: want the 80 and 64 classes", n, r)
+	}
+}
