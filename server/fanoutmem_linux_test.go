@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"net"
-	"syscall"
 	"testing"
 
 	"github.com/rtd-project/rtd/hub"
@@ -29,53 +26,18 @@ func TestFanoutRetainsLittlePerConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	addr, err := net.ResolveTCPAddr("tcp", s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa := &syscall.SockaddrInet4{Port: addr.Port}
-	copy(sa.Addr[:], addr.IP.To4())
 	req := []byte("GET /ws HTTP/1.1\r\nHost: " + s.Addr() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-	fds := make([]int, 0, n)
-	t.Cleanup(func() {
-		for _, fd := range fds {
-			syscall.Close(fd)
-		}
-	})
-	buf := make([]byte, 4096)
-	// readUntil reads fd until it has seen want, failing the test on EOF.
-	readUntil := func(fd int, want string) {
-		t.Helper()
-		var got []byte
-		for !bytes.Contains(got, []byte(want)) {
-			k, err := syscall.Read(fd, buf)
-			if err != nil || k == 0 {
-				t.Fatalf("read: %v (got %q)", err, got)
-			}
-			got = append(got, buf[:k]...)
-		}
-	}
+	rs := newRawSockets(t, s, n)
 	for range n {
-		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fds = append(fds, fd)
-		if err := syscall.Connect(fd, sa); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := syscall.Write(fd, req); err != nil {
-			t.Fatal(err)
-		}
-		readUntil(fd, "\r\n\r\n") // the 101: OnOpen has run, the socket is subscribed
+		rs.readUntil(rs.open(req), "\r\n\r\n") // the 101: OnOpen has run, the socket is subscribed
 	}
 	before := heapAlloc()
 	if _, err := s.Hub().Publish("fan", hub.Publication{Data: []byte("hello")}); err != nil {
 		t.Fatal(err)
 	}
-	for _, fd := range fds {
-		readUntil(fd, "hello")
+	for _, fd := range rs.fds {
+		rs.readUntil(fd, "hello")
 	}
 	per := (heapAlloc() - before) / n
 	t.Logf("after a publication to %d connections the loop keeps %d bytes per connection", n, per)

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"net"
 	"runtime"
-	"syscall"
 	"testing"
 )
 
@@ -37,37 +34,12 @@ func TestHandshakeAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	addr, err := net.ResolveTCPAddr("tcp", s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
 	req := []byte("GET /ws HTTP/1.1\r\nHost: " + s.Addr() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: rtd-alloc-test/1.0\r\n\r\n")
-	sa := &syscall.SockaddrInet4{Port: addr.Port}
-	copy(sa.Addr[:], addr.IP.To4())
-	fds := make([]int, 0, 2*n)
-	defer func() {
-		for _, fd := range fds {
-			syscall.Close(fd)
-		}
-	}()
-	head := make([]byte, 512)
+	rs := newRawSockets(t, s, 2*n)
 	open := func(k int) {
 		for range k {
-			fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fds = append(fds, fd)
-			if err := syscall.Connect(fd, sa); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := syscall.Write(fd, req); err != nil {
-				t.Fatal(err)
-			}
-			if r, err := syscall.Read(fd, head); err != nil || r == 0 || !bytes.HasPrefix(head[:r], []byte("HTTP/1.1 101 ")) {
-				t.Fatalf("no 101 response head: %q, %v", head[:max(r, 0)], err)
-			}
+			rs.readUntil(rs.open(req), "\r\n\r\n")
 		}
 	}
 	// Warm up: the loops' maps and buffers grow to hold n connections.

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"bytes"
-	"net"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -50,10 +47,6 @@ func TestIdleConnectionHeap(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	addr, err := net.ResolveTCPAddr("tcp", s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name   string
 		req    string
@@ -67,37 +60,17 @@ func TestIdleConnectionHeap(t *testing.T) {
 			&s.metrics.SSEConnections, idleSSEBudget},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fds := make([]int, 0, n)
-			defer func() {
-				for _, fd := range fds {
-					syscall.Close(fd)
-				}
-			}()
+			rs := newRawSockets(t, s, n)
 			req := []byte(c.req)
-			sa := &syscall.SockaddrInet4{Port: addr.Port}
-			copy(sa.Addr[:], addr.IP.To4())
 			before := heapAlloc()
 			for range n {
-				fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fds = append(fds, fd)
-				if err := syscall.Connect(fd, sa); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := syscall.Write(fd, req); err != nil {
-					t.Fatal(err)
-				}
+				rs.open(req)
 			}
 			// The response head is written once the handshake is done
 			// (OnOpen returned, the request detached): read on each
 			// socket, it says the server has settled.
-			head := make([]byte, 512)
-			for _, fd := range fds {
-				if k, err := syscall.Read(fd, head); err != nil || k == 0 || !bytes.HasPrefix(head[:k], []byte("HTTP/1.1 ")) {
-					t.Fatalf("no response head: %q, %v", head[:max(k, 0)], err)
-				}
+			for _, fd := range rs.fds {
+				rs.readUntil(fd, "\r\n\r\n")
 			}
 			if c.open.Load() != n {
 				t.Fatalf("%d of %d connections open", c.open.Load(), n)
@@ -110,10 +83,7 @@ func TestIdleConnectionHeap(t *testing.T) {
 			if per > int64(c.budget) {
 				t.Errorf("an idle %s connection keeps %d bytes of heap, more than its budget of %d", c.name, per, c.budget)
 			}
-			for _, fd := range fds {
-				syscall.Close(fd)
-			}
-			fds = fds[:0]
+			rs.closeAll()
 			// The next case measures from a server without these.
 			for deadline := time.Now().Add(20 * time.Second); c.open.Load() > 0 && time.Now().Before(deadline); {
 				time.Sleep(10 * time.Millisecond)
