@@ -81,8 +81,11 @@ func (e *endpoint) setCloseReason(r closeReason) {
 		return
 	}
 	e.closeCode = uint16(r.code)
-	if r.text != "" {
-		e.extension().closeText = r.text
+	if r.text == "" {
+		return
+	}
+	if x := e.extension(); x != endedExt { // shared by closed connections: never written
+		x.closeText = r.text
 	}
 }
 
