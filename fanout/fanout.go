@@ -59,27 +59,29 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 		OnMessage: t.wsMessage,
 		OnClose:   t.wsClose,
 	}, server.WSOptions{
-		Origins:           t.o.WS.Origins,
-		HeartbeatInterval: t.o.WS.HeartbeatInterval,
-		IdleTimeout:       t.o.WS.IdleTimeout,
-		MaxSendQueueBytes: t.o.WS.MaxSendQueueBytes,
-		Compression:       t.o.WS.Compression,
-		SlowClientPolicy:  t.o.WS.SlowClientPolicy,
-		SlowClientGrace:   t.o.WS.SlowClientGrace,
-		MaxMessageBytes:   t.o.MaxCommandBytes,
-		Authorize:         t.authorize,
+		OpenWithoutHeaders: true, // read in authorize
+		Origins:            t.o.WS.Origins,
+		HeartbeatInterval:  t.o.WS.HeartbeatInterval,
+		IdleTimeout:        t.o.WS.IdleTimeout,
+		MaxSendQueueBytes:  t.o.WS.MaxSendQueueBytes,
+		Compression:        t.o.WS.Compression,
+		SlowClientPolicy:   t.o.WS.SlowClientPolicy,
+		SlowClientGrace:    t.o.WS.SlowClientGrace,
+		MaxMessageBytes:    t.o.MaxCommandBytes,
+		Authorize:          t.authorize,
 	})
 	if err != nil {
 		return nil, err
 	}
 	err = srv.SSE("/sse", server.SSEHandler{OnOpen: t.sseOpen, OnClose: t.sseClose}, server.SSEOptions{
-		Origins:           t.o.SSE.Origins,
-		AllowCredentials:  t.o.SSE.AllowCredentials,
-		HeartbeatInterval: t.o.SSE.HeartbeatInterval,
-		Retry:             t.o.SSE.Retry,
-		MaxSendQueueBytes: t.o.SSE.MaxSendQueueBytes,
-		SlowClientPolicy:  t.o.SSE.SlowClientPolicy,
-		Authorize:         t.authorizeSSE,
+		OpenWithoutHeaders: true, // read in authorize
+		Origins:            t.o.SSE.Origins,
+		AllowCredentials:   t.o.SSE.AllowCredentials,
+		HeartbeatInterval:  t.o.SSE.HeartbeatInterval,
+		Retry:              t.o.SSE.Retry,
+		MaxSendQueueBytes:  t.o.SSE.MaxSendQueueBytes,
+		SlowClientPolicy:   t.o.SSE.SlowClientPolicy,
+		Authorize:          t.authorizeSSE,
 	})
 	if err != nil {
 		return nil, err

@@ -177,8 +177,9 @@ func (l *loop) connect(c *conn, ep *endpoint, k kindStats, r *Request) bool {
 
 // opened counts and logs ep, now open on c (its 101 or response head is in
 // l.wbuf), then runs the route's OnOpen, which still sees every request
-// header; the request keeps them afterwards only with keepHeaders.
-func (l *loop) opened(c *conn, ep *endpoint, k kindStats, r *Request, start time.Time, keepHeaders bool, onOpen func()) {
+// header with openHeaders; the request keeps them afterwards only with
+// keepHeaders.
+func (l *loop) opened(c *conn, ep *endpoint, k kindStats, r *Request, start time.Time, keepHeaders, openHeaders bool, onOpen func()) {
 	c.flags = 0
 	k.opened.Add(1)
 	k.open.Add(1)
@@ -186,10 +187,11 @@ func (l *loop) opened(c *conn, ep *endpoint, k kindStats, r *Request, start time
 	k.route.Open.Add(1)
 	k.handshake.Observe(int64(time.Since(start)))
 	l.logOpen(c, k.name, &ep.hc, r.live.Request)
-	ep.req.Store(openRequest(r, onOpen != nil, keepHeaders))
+	withHeaders := keepHeaders || onOpen != nil && openHeaders
+	ep.req.Store(r.detach(withHeaders))
 	if onOpen != nil {
 		onOpen()
-		if !keepHeaders {
+		if withHeaders && !keepHeaders {
 			ep.req.Store(ep.req.Load().withoutHeaders())
 		}
 	}

@@ -15,6 +15,9 @@ import (
 const (
 	handshakeAllocBudget   = 1040
 	handshakeMallocsBudget = 8
+	// With OpenWithoutHeaders no copy of the request with its headers is
+	// made for OnOpen (fanout's routes): measured 719 B in 5 objects.
+	handshakeAllocBudgetWithoutHeaders = 760
 )
 
 // TestHandshakeAllocs opens WebSocket connections from raw sockets (no Go
@@ -28,9 +31,18 @@ func TestHandshakeAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
+	t.Run("default", func(t *testing.T) {
+		handshakeAllocs(t, WSOptions{}, handshakeAllocBudget, handshakeMallocsBudget)
+	})
+	t.Run("OpenWithoutHeaders", func(t *testing.T) {
+		handshakeAllocs(t, WSOptions{OpenWithoutHeaders: true}, handshakeAllocBudgetWithoutHeaders, 6)
+	})
+}
+
+func handshakeAllocs(t *testing.T, o WSOptions, bytesBudget, mallocsBudget int64) {
 	const n = 2000
 	s := startServer(t, Options{Loops: 2}, func(s *Server) {
-		if err := s.WebSocket("/ws", WSHandler{OnOpen: func(*Socket) {}}, WSOptions{}); err != nil {
+		if err := s.WebSocket("/ws", WSHandler{OnOpen: func(*Socket) {}}, o); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -55,11 +67,11 @@ func TestHandshakeAllocs(t *testing.T) {
 	bytesPer := int64(after.TotalAlloc-before.TotalAlloc) / n
 	mallocsPer := int64(after.Mallocs-before.Mallocs) / n
 	t.Logf("%d WebSocket handshakes: %d bytes in %d objects allocated each (budgets %d B, %d)",
-		n, bytesPer, mallocsPer, handshakeAllocBudget, handshakeMallocsBudget)
-	if bytesPer > handshakeAllocBudget {
-		t.Errorf("a WebSocket handshake allocates %d bytes, more than its budget of %d", bytesPer, handshakeAllocBudget)
+		n, bytesPer, mallocsPer, bytesBudget, mallocsBudget)
+	if bytesPer > bytesBudget {
+		t.Errorf("a WebSocket handshake allocates %d bytes, more than its budget of %d", bytesPer, bytesBudget)
 	}
-	if mallocsPer > handshakeMallocsBudget {
-		t.Errorf("a WebSocket handshake allocates %d objects, more than its budget of %d", mallocsPer, handshakeMallocsBudget)
+	if mallocsPer > mallocsBudget {
+		t.Errorf("a WebSocket handshake allocates %d objects, more than its budget of %d", mallocsPer, mallocsBudget)
 	}
 }

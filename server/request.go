@@ -380,12 +380,6 @@ type headedRequest struct {
 	_ [16]byte
 }
 
-// openRequest is the request a new Socket or Stream keeps: a detached copy,
-// with the headers while OnOpen runs (or for good with KeepHeaders).
-func openRequest(r *Request, onOpen, keepHeaders bool) *Request {
-	return r.detach(keepHeaders || onOpen)
-}
-
 // withoutHeaders returns a copy of a detached request without its headers
 // (and without their bytes: the fields are copied out, not resliced).
 func (r *Request) withoutHeaders() *Request {

@@ -13,16 +13,29 @@ import (
 // TestDetachedRequest: what a Socket's Request answers after OnOpen, when
 // it reads the detached copy rather than the input buffer.
 func TestDetachedRequest(t *testing.T) {
-	for _, tc := range []struct{ keep, onOpen bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+	for _, tc := range []struct{ keep, onOpen, without bool }{
+		{false, false, false}, {true, false, false}, {false, true, false}, {true, true, false},
+		{false, true, true}, {true, true, true},
+	} {
 		keep := tc.keep
-		t.Run(fmt.Sprint("KeepHeaders=", keep, ",OnOpen=", tc.onOpen), func(t *testing.T) {
+		t.Run(fmt.Sprint("KeepHeaders=", keep, ",OnOpen=", tc.onOpen, ",OpenWithoutHeaders=", tc.without), func(t *testing.T) {
 			var onOpen func(*Socket)
 			if tc.onOpen {
-				// The request OnOpen reads still has the headers; the
-				// one kept afterwards only with KeepHeaders.
+				// The request OnOpen reads still has the headers (not
+				// with OpenWithoutHeaders, unless they are kept); the
+				// one kept afterwards only with KeepHeaders. The rest
+				// is there either way.
+				want := "c9"
+				if tc.without && !keep {
+					want = ""
+				}
 				onOpen = func(sock *Socket) {
-					if h := sock.Request().Header("X-Client"); h != "c9" {
-						t.Errorf("OnOpen: X-Client %q", h)
+					r := sock.Request()
+					if h := r.Header("X-Client"); h != want {
+						t.Errorf("OnOpen: X-Client %q, want %q", h, want)
+					}
+					if r.Param("room") != "r%201" || r.Query("q") != "x y" || r.User() != "u7" {
+						t.Errorf("OnOpen: room %q, q %q, user %q", r.Param("room"), r.Query("q"), r.User())
 					}
 				}
 			}
@@ -40,7 +53,13 @@ func TestDetachedRequest(t *testing.T) {
 							t.Errorf("RemoteAddr %q, socket's %q, the client's %q", r.RemoteAddr(), sock.RemoteAddr(), peer.Load())
 						}
 					},
-				}, WSOptions{KeepHeaders: keep, Authorize: func(r *Request) error { r.SetUser("u7"); return nil }})
+				}, WSOptions{KeepHeaders: keep, OpenWithoutHeaders: tc.without, Authorize: func(r *Request) error {
+					if r.Header("X-Client") != "c9" {
+						t.Errorf("Authorize: X-Client %q", r.Header("X-Client"))
+					}
+					r.SetUser("u7")
+					return nil
+				}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -58,6 +58,11 @@ type WSOptions struct {
 	// SlowClientPolicy: SlowClientClose (default: 1013 after
 	// SlowClientGrace), SlowClientError or SlowClientDrop.
 	SlowClientPolicy SlowClientPolicy
+	// OpenWithoutHeaders: OnOpen reads no request header (a route that
+	// reads them in Authorize), so none is copied for it and
+	// Request().Header is "" there too (unless KeepHeaders): a handshake
+	// leaves a copy of its headers less behind as garbage.
+	OpenWithoutHeaders bool
 	// KeepHeaders keeps the request headers for Socket.Request after OnOpen.
 	// Off by default: idle sockets stay small.
 	KeepHeaders bool
@@ -124,7 +129,7 @@ type Message struct {
 // event loop, one at a time and in order: they must not block.
 type WSHandler struct {
 	// OnOpen runs once the 101 response is queued. s.Request() still has
-	// every header here, KeepHeaders or not.
+	// every header here, KeepHeaders or not (but with OpenWithoutHeaders).
 	OnOpen func(s *Socket)
 	// OnMessage runs for each complete text or binary message.
 	OnMessage func(s *Socket, m Message)

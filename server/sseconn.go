@@ -66,7 +66,7 @@ func (l *loop) startSSE(c *conn, rt *route, r *Request) gnet.Action {
 	if sr.h.OnOpen != nil {
 		onOpen = func() { sr.h.OnOpen(st) }
 	}
-	l.opened(c, &st.endpoint, k, r, start, o.KeepHeaders, onOpen)
+	l.opened(c, &st.endpoint, k, r, start, o.KeepHeaders, !o.OpenWithoutHeaders, onOpen)
 	return gnet.None
 }
 

@@ -40,6 +40,9 @@ type SSEOptions struct {
 	// named Origins: SSE fails with ErrBadOrigins when Origins is empty or
 	// holds "*".
 	AllowCredentials bool
+	// OpenWithoutHeaders: OnOpen reads no request header, so none is copied
+	// for it (see WSOptions.OpenWithoutHeaders).
+	OpenWithoutHeaders bool
 	// KeepHeaders keeps the request headers for Stream.Request after OnOpen.
 	KeepHeaders bool
 	// Authorize runs before the stream starts. A non-nil error rejects the

@@ -63,7 +63,7 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if wr.h.OnOpen != nil {
 		onOpen = func() { wr.h.OnOpen(sock) }
 	}
-	l.opened(c, &sock.endpoint, k, r, start, wr.opts.KeepHeaders, onOpen)
+	l.opened(c, &sock.endpoint, k, r, start, wr.opts.KeepHeaders, !wr.opts.OpenWithoutHeaders, onOpen)
 	return gnet.None
 }
 
