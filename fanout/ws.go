@@ -411,9 +411,13 @@ func appendHistory(b []byte, h *hub.HistoryResult, since *hub.Position, limit, b
 		if i > 0 {
 			b = append(b, ',')
 		}
-		// The push each publication's subscribers got: the tier's encoding
+		// The push each publication's subscribers got, as encoded then
 		// (Mount made sure the server's Encoder is the tier's).
-		b = appendPush(b, &m.Publication)
+		if push := server.EncodedMessage(m); push != nil {
+			b = append(b, push...)
+		} else {
+			b = appendPush(b, &m.Publication)
+		}
 		if i > 0 && len(b)-start-1 > budget { // the comma aside, as budget was counted
 			b, pubs, more = b[:n], pubs[:i], true
 			break

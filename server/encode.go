@@ -109,6 +109,17 @@ func (h *hubSeam) Encode(p *hub.Prepared) {
 	p.Ext = &encoded{ws: wp, enc: enc}
 }
 
+// EncodedMessage returns what the server's Encoder made of m for WebSocket
+// subscribers (AppendMessage: the payload of m's frame), shared and
+// read-only, so that a reply embedding publications (history) need not
+// encode them again; nil for a publication left unencoded.
+func EncodedMessage(m *hub.Prepared) []byte {
+	if e, ok := m.Ext.(*encoded); ok {
+		return e.ws.Payload()
+	}
+	return nil
+}
+
 // deflateFrame returns m's frame for permessage-deflate sockets.
 func deflateFrame(m *hub.Prepared) []byte {
 	if e, ok := m.Ext.(*encoded); ok {

@@ -123,3 +123,31 @@ func TestCustomEncoderPresence(t *testing.T) {
 	ws.Close()
 	st.ExpectEvent("leave", "sse leave ")
 }
+
+// EncodedMessage gives a retained publication's message as its subscribers
+// got it (what history replies embed without encoding again), and nil for
+// a publication the default encoder leaves unsent (presence).
+func TestEncodedMessage(t *testing.T) {
+	withHistory := func(_ string, o hub.ChannelOptions) hub.ChannelOptions {
+		o.HistorySize = 10
+		return o
+	}
+	h := servertest.Start(t, server.Options{Encoder: tagEncoder{}, Hub: hub.Options{ChannelOptions: withHistory}}, subscribeRoutes)
+	ws := h.WebSocket("/ws").Query("ch", "news").Connect()
+	pos, err := h.Server.Hub().Publish("news", hub.Publication{Data: []byte("one")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("ws message news@%d one", pos.Offset)
+	ws.ExpectText(want)
+	res, err := h.Server.Hub().History("news", nil, 10)
+	if err != nil || len(res.Publications) != 1 {
+		t.Fatalf("history: %v, %d publications", err, len(res.Publications))
+	}
+	if got := string(server.EncodedMessage(res.Publications[0])); got != want {
+		t.Fatalf("EncodedMessage %q, want what the subscriber got, %q", got, want)
+	}
+	if got := server.EncodedMessage(&hub.Prepared{Publication: hub.Publication{Kind: hub.KindJoin}}); got != nil {
+		t.Fatalf("EncodedMessage of an unencoded publication: %q", got)
+	}
+}
