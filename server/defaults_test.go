@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,6 +39,10 @@ func TestWSDefaultsProtect(t *testing.T) {
 	}
 	if s := (SSEOptions{}).withDefaults(); s.SlowClientPolicy != SlowClientClose || s.HeartbeatInterval != 30*time.Second {
 		t.Errorf("SSE: policy %v heartbeat %v, want close and 30s", s.SlowClientPolicy, s.HeartbeatInterval)
+	}
+	// The send accounting is 32-bit: a larger queue is capped at 1 GiB.
+	if w, s := (WSOptions{MaxSendQueueBytes: 3 << 30}).withDefaults(), (SSEOptions{MaxSendQueueBytes: 3 << 30}).withDefaults(); w.MaxSendQueueBytes != 1<<30 || s.MaxSendQueueBytes != 1<<30 {
+		t.Errorf("MaxSendQueueBytes 3 GiB became %d (WS) and %d (SSE), want 1 GiB", w.MaxSendQueueBytes, s.MaxSendQueueBytes)
 	}
 }
 
@@ -107,4 +113,38 @@ func TestPortZeroWithSharedListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestNoNewStreamsWhileDraining: once the server drains, a WebSocket upgrade
+// and an SSE request that arrive on a connection opened before are both
+// answered 503, through the one check every kind of stream passes
+// (authorize); new connections are refused at accept already.
+func TestNoNewStreamsWhileDraining(t *testing.T) {
+	s := startServer(t, Options{}, func(s *Server) {
+		echoRoutes(s)
+		if err := s.WebSocket("/ws", WSHandler{}, WSOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SSE("/sse", SSEHandler{}, SSEOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, req := range []string{
+		"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n",
+	} {
+		c := dial(t, s)
+		br := bufioReader(c)
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") // the connection is open before the drain
+		if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
+			t.Fatalf("healthz: %d", resp.StatusCode)
+		}
+		s.draining.Store(true)
+		fmt.Fprint(c, req)
+		status, err := br.ReadString('\n') // a stream's body would not end: the status line says it all
+		s.draining.Store(false)
+		if err != nil || !strings.HasPrefix(status, "HTTP/1.1 503 ") {
+			t.Errorf("%q while draining: %q, %v; want 503", strings.SplitN(req, "\r\n", 2)[0], status, err)
+		}
+	}
 }
