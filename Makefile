@@ -2,6 +2,8 @@
 GO        ?= go
 BIN       ?= bin/rtd
 PKGS      := ./...
+# the vendored gnet (third_party/gnet, its own module): its patches' tests
+GNET      := github.com/panjf2000/gnet/v2/...
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION := v0.8.0
 GOBIN     := $(shell $(GO) env GOPATH)/bin
@@ -29,6 +31,7 @@ test-deps:
 test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(GO) test -race -count=1 $(GNET)
 
 ## lint: gofmt, go vet (here and cross-compiled for macOS and FreeBSD), staticcheck, import rules
 lint: cross
@@ -44,6 +47,10 @@ cross:
 	GOOS=darwin $(GO) vet $(PKGS)
 	GOOS=freebsd $(GO) build $(PKGS)
 	GOOS=freebsd $(GO) vet $(PKGS)
+	$(GO) vet $(GNET)
+	$(GO) build -tags poll_opt $(GNET)
+	GOOS=darwin $(GO) vet $(GNET)
+	GOOS=freebsd $(GO) build -tags poll_opt $(GNET)
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

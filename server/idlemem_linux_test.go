@@ -14,10 +14,10 @@ import (
 // They are measured after a collection, so
 // they are live objects only; RSS adds the GC's metadata and the spans'
 // unused slots on top. ARCHITECTURE.md ("Memory per connection") has the
-// table by item; measured 621–628 and 593–607 when the budgets were set.
+// table by item; measured 572–576 and 555–559 when the budgets were set.
 const (
-	idleWSBudget  = 650
-	idleSSEBudget = 630
+	idleWSBudget  = 600
+	idleSSEBudget = 585
 )
 
 // raceHeapExtra is what the race detector adds to an idle connection's live

@@ -31,30 +31,28 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/buffer/elastic"
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
 
 type conn struct {
-	fd             int                    // file descriptor
-	gfd            gfd.GFD                // gnet file descriptor
-	ctx            any                    // user-defined context
-	safeCtx        atomic.Pointer[any]    // safe user-defined context
-	remote         unix.Sockaddr          // remote socket address; nil for a stream peer kept in remote4
-	addrs          *connAddrs             // protocol and local address, shared by a listener's connections
-	loop           *eventloop             // connected event-loop
-	outboundBuffer elastic.Buffer         // buffer for data that is eligible to be sent to the remote
-	pollAttachment netpoll.PollAttachment // connection attachment for poller
-	inboundBuffer  elastic.RingBuffer     // buffer for leftover data from the remote
-	buffer         []byte                 // buffer for the latest bytes
-	cache          []byte                 // temporary cache for the inbound data
-	remote4        [4]byte                // IPv4 address of an accepted stream peer (remote == nil)
-	remote4Port    uint16                 // its port
-	isDatagram     bool                   // UDP protocol
-	opened         bool                   // connection opened event fired
-	isEOF          bool                   // whether the connection has reached EOF
+	poll           pollState           // what the poller keeps for the connection (reactor_*.go); empty by default
+	fd             int                 // file descriptor
+	gfd            gfd.GFD             // gnet file descriptor
+	ctx            any                 // user-defined context
+	safeCtx        atomic.Pointer[any] // safe user-defined context
+	remote         unix.Sockaddr       // remote socket address; nil for a stream peer kept in remote4
+	addrs          *connAddrs          // protocol and local address, shared by a listener's connections
+	loop           *eventloop          // connected event-loop
+	outboundBuffer elastic.Buffer      // buffer for data that is eligible to be sent to the remote
+	inboundBuffer  elastic.RingBuffer  // buffer for leftover data from the remote
+	buffer         []byte              // buffer for the latest bytes
+	remote4        [4]byte             // IPv4 address of an accepted stream peer (remote == nil)
+	remote4Port    uint16              // its port
+	isDatagram     bool                // UDP protocol
+	opened         bool                // connection opened event fired
+	isEOF          bool                // whether the connection has reached EOF
 }
 
 // connAddrs is what a connection reports besides its peer: its protocol and
@@ -73,10 +71,9 @@ type connAddrs struct {
 // a client, the connection's own).
 func newStreamConn(fd int, el *eventloop, sa unix.Sockaddr, addrs *connAddrs) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		addrs:          addrs,
-		loop:           el,
-		pollAttachment: netpoll.PollAttachment{FD: fd},
+		fd:    fd,
+		addrs: addrs,
+		loop:  el,
 	}
 	if sa4, ok := sa.(*unix.SockaddrInet4); ok && addrs.remoteAddr == nil {
 		// The usual peer, kept inline instead of behind a pointer.
@@ -84,7 +81,7 @@ func newStreamConn(fd int, el *eventloop, sa unix.Sockaddr, addrs *connAddrs) (c
 	} else {
 		c.remote = sa
 	}
-	c.setPollCallback()
+	c.setPollCallback(false)
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }
@@ -111,14 +108,14 @@ func peerAddr(p socket.Peer) net.Addr {
 // listener's addrs, or a connected client's, with addrs of its own.
 func newUDPConn(fd int, el *eventloop, addrs *connAddrs, sa unix.Sockaddr, connected bool) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		gfd:            gfd.NewGFD(fd, el.idx, 0, 0),
-		remote:         sa,
-		addrs:          addrs,
-		loop:           el,
-		isDatagram:     true,
-		pollAttachment: netpoll.PollAttachment{FD: fd, Callback: el.readUDP},
+		fd:         fd,
+		gfd:        gfd.NewGFD(fd, el.idx, 0, 0),
+		remote:     sa,
+		addrs:      addrs,
+		loop:       el,
+		isDatagram: true,
 	}
+	c.setPollCallback(true)
 	if connected {
 		c.remote = nil
 	}
@@ -131,6 +128,7 @@ func (c *conn) release() {
 	c.ctx = nil
 	c.safeCtx.Store(nil)
 	c.buffer = nil
+	c.loop.forgetPeekCache(c)
 	if a := c.addrs; a != nil && a.remoteAddr != nil { // a client's own addresses
 		if addr, ok := a.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
 			bsPool.Put(bs.StringToBytes(addr.Zone))
@@ -203,7 +201,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Write(data)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.pollAttachment(), isET)
 			}
 			return
 		}
@@ -216,7 +214,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if len(data) > 0 {
 		_, _ = c.outboundBuffer.Write(data)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.pollAttachment(), isET)
 	}
 
 	return
@@ -253,7 +251,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Writev(bs)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.pollAttachment(), isET)
 			}
 			return
 		}
@@ -279,7 +277,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if remaining > 0 {
 		_, _ = c.outboundBuffer.Writev(bs)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.pollAttachment(), isET)
 	}
 
 	return
@@ -412,15 +410,12 @@ func (c *conn) Peek(n int) (buf []byte, err error) {
 
 	remaining := n - inBufferLen
 	buf = append(buf, c.buffer[:remaining]...)
-	c.cache = buf
+	c.loop.setPeekCache(c, buf)
 	return
 }
 
 func (c *conn) Discard(n int) (int, error) {
-	if len(c.cache) > 0 {
-		bsPool.Put(c.cache)
-		c.cache = nil
-	}
+	c.loop.releasePeekCache(c)
 
 	inBufferLen := c.inboundBuffer.Buffered()
 	if totalLen := inBufferLen + len(c.buffer); n >= totalLen || n <= 0 {

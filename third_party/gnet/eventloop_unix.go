@@ -34,6 +34,7 @@ import (
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
+	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"github.com/panjf2000/gnet/v2/pkg/pool/goroutine"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
@@ -48,6 +49,37 @@ type eventloop struct {
 	connections  connMatrix        // loop connections storage
 	eventHandler EventHandler      // user eventHandler
 	acceptBuf    socket.AcceptBuf  // where accept writes a peer's address (linux), reused
+
+	// peekCache is the pooled buffer a Peek of peekOwner assembled from
+	// its inbound ring buffer and latest bytes, returned to the pool by the
+	// owner's Discard. One per loop instead of one per connection: it
+	// lives from a Peek to the Discard in the same OnTraffic (patch 7).
+	peekCache []byte
+	peekOwner *conn
+}
+
+// setPeekCache records buf as c's Peek cache. A cache another connection
+// left without a Discard is dropped (to the collector, not the pool: its
+// owner may still hold it).
+func (el *eventloop) setPeekCache(c *conn, buf []byte) {
+	el.peekCache, el.peekOwner = buf, c
+}
+
+// releasePeekCache returns c's Peek cache, if it has one, to the pool.
+func (el *eventloop) releasePeekCache(c *conn) {
+	if el.peekOwner == c {
+		if len(el.peekCache) > 0 {
+			bsPool.Put(el.peekCache)
+		}
+		el.peekCache, el.peekOwner = nil, nil
+	}
+}
+
+// forgetPeekCache drops c's Peek cache without pooling it (c is closing).
+func (el *eventloop) forgetPeekCache(c *conn) {
+	if el.peekOwner == c {
+		el.peekCache, el.peekOwner = nil, nil
+	}
 }
 
 func (el *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
@@ -214,11 +246,15 @@ func (el *eventloop) register(a any) error {
 }
 
 func (el *eventloop) register0(c *conn) error {
-	addEvents := el.poller.AddRead
+	// Direct calls, not through a method value: the default reactor's
+	// attachment is made on the stack for the call (patch 7).
+	var err error
 	if el.engine.opts.EdgeTriggeredIO {
-		addEvents = el.poller.AddReadWrite
+		err = el.poller.AddReadWrite(c.pollAttachment(), true)
+	} else {
+		err = el.poller.AddRead(c.pollAttachment(), false)
 	}
-	if err := addEvents(&c.pollAttachment, el.engine.opts.EdgeTriggeredIO); err != nil {
+	if err != nil {
 		_ = unix.Close(c.fd)
 		c.release()
 		return err
@@ -241,7 +277,7 @@ func (el *eventloop) open(c *conn) error {
 	}
 
 	if !c.outboundBuffer.IsEmpty() && !el.engine.opts.EdgeTriggeredIO {
-		if err := el.poller.ModReadWrite(&c.pollAttachment, false); err != nil {
+		if err := el.poller.ModReadWrite(c.pollAttachment(), false); err != nil {
 			return err
 		}
 	}
@@ -347,7 +383,7 @@ loop:
 	// All data have been sent, it's no need to monitor the writable events for LT mode,
 	// remove the writable event from poller to help the future event-loops if necessary.
 	if !isET && c.outboundBuffer.IsEmpty() {
-		return el.poller.ModRead(&c.pollAttachment, false)
+		return el.poller.ModRead(c.pollAttachment(), false)
 	}
 
 	// To prevent infinite writing in ET mode and starving other events,

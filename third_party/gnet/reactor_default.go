@@ -112,7 +112,16 @@ func (el *eventloop) run() error {
 	return err
 }
 
-// setPollCallback is a no-op: this reactor finds a connection by its fd
-// (el.connections) and calls processIO itself, so the connection's
-// PollAttachment needs no callback (and no method value is allocated for it).
-func (c *conn) setPollCallback() {}
+// pollState is empty: this reactor finds a connection by its fd
+// (el.connections) and calls processIO itself, so the poller needs nothing
+// kept per connection but the fd (patches 4 and 7).
+type pollState struct{}
+
+// setPollCallback is a no-op (see pollState): no method value is made.
+func (c *conn) setPollCallback(bool) {}
+
+// pollAttachment describes c to the poller for one call; the default
+// pollers read its FD and keep nothing, so it stays on the caller's stack.
+func (c *conn) pollAttachment() *netpoll.PollAttachment {
+	return &netpoll.PollAttachment{FD: c.fd}
+}

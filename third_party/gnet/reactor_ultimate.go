@@ -21,6 +21,7 @@ import (
 	"runtime"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
+	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 )
 
 func (el *eventloop) rotate() error {
@@ -82,6 +83,19 @@ func (el *eventloop) run() error {
 	return err
 }
 
-// setPollCallback sets the callback the poller calls with the connection's
-// PollAttachment (poll_opt: the poller does not look connections up by fd).
-func (c *conn) setPollCallback() { c.pollAttachment.Callback = c.processIO }
+// pollState is the connection's PollAttachment: the poll_opt pollers keep
+// a pointer to it and call its callback (they do not look connections up
+// by fd).
+type pollState struct{ pa netpoll.PollAttachment }
+
+// setPollCallback sets the attachment's fd and callback: processIO for a
+// stream connection, the loop's readUDP for a datagram one.
+func (c *conn) setPollCallback(datagram bool) {
+	c.poll.pa = netpoll.PollAttachment{FD: c.fd, Callback: c.processIO}
+	if datagram {
+		c.poll.pa.Callback = c.loop.readUDP
+	}
+}
+
+// pollAttachment is the attachment the poller keeps for c.
+func (c *conn) pollAttachment() *netpoll.PollAttachment { return &c.poll.pa }
