@@ -33,6 +33,12 @@ type endpoint struct {
 
 	closing   atomic.Bool // a close is under way or the connection is gone (any goroutine)
 	closeCode uint16      // loop only: see closeReason
+
+	// A Socket's negotiation, set before it opens, then read-only. Here
+	// rather than in Socket because they fit in the endpoint's padding,
+	// which keeps a Socket in the 160-byte size class.
+	protocol int8 // index of the subprotocol in the route's Protocols; -1 for none
+	deflate  bool // permessage-deflate negotiated
 }
 
 // endpointExt is what few connections need, made when first needed

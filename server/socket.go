@@ -164,10 +164,9 @@ type Socket struct {
 	route  *wsRoute
 	reader *wsframe.Reader // from the loop's pool while frames are being read; nil when idle
 
-	// Loop-only state. The next ping is the connection's deadline.
+	// Loop-only state. The next ping is the connection's deadline. The
+	// negotiated subprotocol and deflate are in the endpoint.
 	lastRead int64
-	protocol int8 // index of the subprotocol in route.opts.Protocols; -1 for none
-	deflate  bool
 }
 
 // Protocol returns the negotiated subprotocol ("" if none).

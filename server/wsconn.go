@@ -43,11 +43,8 @@ func (l *loop) upgradeWS(c *conn, rt *route, r *Request) gnet.Action {
 	if !l.authorize(c, k, r, wr.opts.Authorize) {
 		return gnet.Close
 	}
-	sock := &Socket{
-		route:    wr,
-		protocol: protocolIndex(wr.opts.Protocols, up.Protocol),
-		deflate:  up.Deflate,
-	}
+	sock := &Socket{route: wr}
+	sock.protocol, sock.deflate = protocolIndex(wr.opts.Protocols, up.Protocol), up.Deflate
 	c.ws = sock
 	if !l.connect(c, &sock.endpoint, k, r) {
 		c.ws = nil
