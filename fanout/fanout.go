@@ -24,6 +24,11 @@ type Tier struct {
 	published    atomic.Int64
 	apiLatency   latency.Histogram // /api/* and /metrics response times
 
+	// anon is the session of every /ws connection without a token until
+	// it needs state of its own (ownSession): an idle anonymous socket
+	// costs no session.
+	anon *session
+
 	mu          sync.Mutex
 	expiring    map[*server.Socket]*session // sockets whose token expires
 	expiringSSE map[*server.Stream]int64    // streams whose token expires, at (unix nanoseconds)
@@ -54,6 +59,8 @@ func Mount(srv *server.Server, o Options) (*Tier, error) {
 		return nil, ErrEncoder
 	}
 	t := &Tier{o: o.withDefaults(), srv: srv, hub: srv.Hub(), expiring: make(map[*server.Socket]*session), expiringSSE: make(map[*server.Stream]int64)}
+	t.anon = &session{}
+	t.anon.id.Store(anonymous)
 	err := srv.WebSocket("/ws", server.WSHandler{
 		OnOpen:    t.wsOpen,
 		OnMessage: t.wsMessage,
@@ -162,7 +169,12 @@ func (t *Tier) authorize(r *server.Request) error {
 	}
 	r.SetUser(id.User)
 	// The session rides on the request the socket keeps (no user data of
-	// its own to allocate per connection).
+	// its own to allocate per connection). Anonymous ones share t.anon:
+	// their identity never changes (refresh refuses them any token).
+	if id == anonymous {
+		r.SetValue(t.anon)
+		return nil
+	}
 	ss := &session{}
 	ss.id.Store(id)
 	r.SetValue(ss)

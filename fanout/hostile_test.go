@@ -201,6 +201,15 @@ func TestRefreshKeepsIdentity(t *testing.T) {
 	if r := anon.call(`{"id":2,"op":"subscribe","channel":"private"}`); errCode(r) != CodePermissionDenied {
 		t.Fatalf("anonymous subscribe after a refused refresh: %v, want error %d", r, CodePermissionDenied)
 	}
+	// A token without a subject is refused at connect ("token has no
+	// subject"); as a refresh it must not hand an anonymous connection its
+	// channels either (its user, "", is the anonymous one's).
+	if r := anon.call(`{"id":3,"op":"refresh","token":"` + signToken(t, "", "private") + `"}`); errCode(r) != CodeTokenInvalid {
+		t.Fatalf("anonymous refresh to a token without a subject: %v, want error %d", r, CodeTokenInvalid)
+	}
+	if r := anon.call(`{"id":4,"op":"subscribe","channel":"private"}`); errCode(r) != CodePermissionDenied {
+		t.Fatalf("anonymous subscribe after a refresh without a subject: %v, want error %d", r, CodePermissionDenied)
+	}
 	bob, _ := dialWS(t, addr, "?token="+signToken(t, "bob", "public:*"), nil)
 	if r := bob.call(`{"id":1,"op":"refresh","token":"` + alice + `"}`); errCode(r) != CodeTokenInvalid {
 		t.Fatalf("bob refreshing to alice: %v, want error %d", r, CodeTokenInvalid)

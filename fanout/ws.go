@@ -58,9 +58,22 @@ type session struct {
 	bus     *busQueue    // publications waiting for the bus (loop only; made on first use)
 }
 
-// sessionOf returns the tier's state of a /ws socket (made by authorize).
+// sessionOf returns the tier's state of a /ws socket (set by authorize;
+// Tier.anon, shared, for an anonymous one).
 func sessionOf(sock *server.Socket) *session {
 	return sock.Request().Value().(*session)
+}
+
+// ownSession returns sock's session, giving an anonymous socket one of its
+// own first (loop only: sessionOf is read by the socket's loop alone).
+func (t *Tier) ownSession(sock *server.Socket, ss *session) *session {
+	if ss != t.anon {
+		return ss
+	}
+	own := &session{}
+	own.id.Store(anonymous)
+	sock.Request().SetValue(own)
+	return own
 }
 
 func (t *Tier) wsOpen(sock *server.Socket) {
@@ -198,7 +211,9 @@ func (t *Tier) refresh(sock *server.Socket, ss *session, old *Identity, cmd *com
 	}
 	id, err := t.o.Verifier.Verify(cmd.Token)
 	switch {
-	case err != nil:
+	case err != nil || id.User == "":
+		// No subject: refused at connect too (identify); it would make an
+		// anonymous connection's shared session someone's.
 		t.authFailures.Add(1)
 		t.reply(sock, cmd.ID, errReply(CodeTokenInvalid, "invalid token"))
 		return
@@ -449,6 +464,7 @@ func (t *Tier) clientPublish(sock *server.Socket, ss *session, id *json.RawMessa
 		return
 	}
 	if ss.bus == nil {
+		ss = t.ownSession(sock, ss)
 		ss.bus = &busQueue{}
 	}
 	if !ss.bus.push(publish) {
