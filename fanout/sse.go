@@ -57,7 +57,11 @@ func (t *Tier) sseOpen(st *server.Stream) {
 	since := resumePositions(st.LastEventID(), len(chans))
 	var notices [][]byte // one per channel not recovered
 	for i, ch := range chans {
-		res, err := st.Subscribe(ch, since[i])
+		var from *hub.Position
+		if since != nil {
+			from = since[i]
+		}
+		res, err := st.Subscribe(ch, from)
 		if errors.Is(err, hub.ErrBrokerUnavailable) {
 			// The bus is away: end the stream, so that the client comes
 			// back (after the retry delay, with its Last-Event-ID) rather
@@ -83,8 +87,11 @@ func (t *Tier) sseOpen(st *server.Stream) {
 // resumePositions maps a Last-Event-ID onto n channels: one position each
 // when it names n, else the one it names for every channel (only the channel
 // of that epoch recovers from it; the others are told they did not). Nil
-// entries for none.
+// entries for none; nil for a fresh stream (no id).
 func resumePositions(id string, n int) []*hub.Position {
+	if id == "" {
+		return nil
+	}
 	out := make([]*hub.Position, n)
 	ps, err := server.ParseEventID(id)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"iter"
 	"net"
 	"net/netip"
 	"net/url"
@@ -167,20 +168,62 @@ func (r *Request) QueryOK(name string) (string, bool) {
 		v, ok := r.live.Query(name, nil)
 		return string(v), ok
 	}
-	vs, err := url.ParseQuery(r.field(fieldQuery))
-	if err != nil {
-		return "", false
-	}
-	if v, ok := vs[name]; ok && len(v) > 0 {
-		return v[0], true
+	for v := range queryValues(r.field(fieldQuery), name) {
+		return v, true
 	}
 	return "", false
 }
 
-// QueryAll returns every decoded value of the query parameter name, in order.
+// QueryAll returns every decoded value of the query parameter name, in order
+// (nil if it has none).
 func (r *Request) QueryAll(name string) []string {
-	vs, _ := url.ParseQuery(r.RawQuery())
-	return vs[name]
+	q := r.RawQuery()
+	n := 0
+	for range queryValues(q, name) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	vs := make([]string, 0, n)
+	for v := range queryValues(q, name) {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// queryValues yields the decoded values of name in the raw query q, in
+// order, as url.ParseQuery decodes them (a pair it cannot decode, or with a
+// ';', is skipped), without its map: a value without escapes is a substring
+// of q (a detached request's query is part of its fields string, so reading
+// it allocates nothing but the result).
+func queryValues(q, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for q != "" {
+			var pair string
+			pair, q, _ = strings.Cut(q, "&")
+			if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+				continue
+			}
+			k, v, _ := strings.Cut(pair, "=")
+			if k, ok := queryUnescape(k); !ok || k != name {
+				continue
+			}
+			if v, ok := queryUnescape(v); ok && !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// queryUnescape is url.QueryUnescape, with s itself when it has nothing to
+// decode.
+func queryUnescape(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
 }
 
 // Header returns the first value of the named header (case-insensitive), or
