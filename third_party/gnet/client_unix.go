@@ -123,7 +123,7 @@ func (cli *Client) Start() error {
 			buffer:       make([]byte, cli.opts.ReadBufferCap),
 			eventHandler: cli.eng.eventHandler,
 		}
-		el.connections.init()
+		el.connections.init(&cli.eng.conns, &el)
 		cli.eng.eventLoops.register(&el)
 		if cli.opts.Ticker && el.idx == 0 {
 			el0 = &el

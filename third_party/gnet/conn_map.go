@@ -17,26 +17,41 @@
 package gnet
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2/internal/gfd"
 )
 
+// connMatrix is an event loop's view of its engine's fdTable: the
+// connections it owns, found by fd (patch 8: upstream kept a map[int]*conn
+// per loop, ~29 B a connection; a table slot is 8 B).
 type connMatrix struct {
 	connCount int32
-	connMap   map[int]*conn
+	table     *fdTable
+	el        *eventloop
+	far       map[int]*conn // fds beyond the table (at most maxTableFDs of them fit)
 }
 
-func (cm *connMatrix) init() {
-	cm.connMap = make(map[int]*conn)
+func (cm *connMatrix) init(table *fdTable, el *eventloop) {
+	cm.table, cm.el = table, el
 }
 
 func (cm *connMatrix) iterate(f func(*conn) bool) {
-	for _, c := range cm.connMap {
-		if c != nil {
-			if !f(c) {
+	for i := range cm.table.chunks {
+		ch := cm.table.chunks[i].Load()
+		if ch == nil {
+			continue
+		}
+		for j := range ch {
+			if c := ch[j].Load(); c != nil && c.loop == cm.el && !f(c) {
 				return
 			}
+		}
+	}
+	for _, c := range cm.far {
+		if !f(c) {
+			return
 		}
 	}
 }
@@ -51,21 +66,90 @@ func (cm *connMatrix) loadCount() (n int32) {
 
 func (cm *connMatrix) addConn(c *conn, index int) {
 	c.gfd = gfd.NewGFD(c.fd, index, 0, 0)
-	cm.connMap[c.fd] = c
+	if s := cm.table.slot(c.fd, true); s != nil {
+		s.Store(c)
+	} else {
+		if cm.far == nil {
+			cm.far = make(map[int]*conn)
+		}
+		cm.far[c.fd] = c
+	}
 	cm.incCount(0, 1)
 }
 
+// delConn runs before c's fd is closed, so before another loop can be given
+// the same fd and store its own connection in the slot.
 func (cm *connMatrix) delConn(c *conn) {
-	delete(cm.connMap, c.fd)
+	if c.fd >= 0 && c.fd < maxTableFDs {
+		if s := cm.table.slot(c.fd, false); s == nil || !s.CompareAndSwap(c, nil) {
+			return // not (or no longer) this loop's
+		}
+	} else if cm.far[c.fd] != c {
+		return
+	} else {
+		delete(cm.far, c.fd)
+	}
 	cm.incCount(0, -1)
 }
 
+// getConn returns this loop's connection on fd: nil if there is none, or if
+// the fd is now another loop's (an event left over from before it was
+// closed here and accepted there).
 func (cm *connMatrix) getConn(fd int) *conn {
-	return cm.connMap[fd]
+	if fd >= 0 && fd < maxTableFDs {
+		if ch := cm.table.chunks[fd>>fdChunkBits].Load(); ch != nil {
+			if c := ch[fd&(fdChunkSize-1)].Load(); c != nil && c.loop == cm.el {
+				return c
+			}
+		}
+		return nil
+	}
+	return cm.far[fd]
+}
+
+// fdTable maps the file descriptors of an engine's connections to them, one
+// table for all its event loops: the kernel hands out the lowest free fd, so
+// fds are dense and a slot per fd, in chunks made when first needed, costs
+// about 8 B per connection. Each loop writes only the slots of the fds it
+// owns (added on accept, cleared before close(2)); the slots are atomic
+// because an fd closed by one loop may next be accepted by another.
+type fdTable struct {
+	mu     sync.Mutex // makes chunks
+	chunks [maxTableFDs >> fdChunkBits]atomic.Pointer[fdChunk]
+}
+
+const (
+	fdChunkBits = 10
+	fdChunkSize = 1 << fdChunkBits
+	maxTableFDs = 1 << 20 // the default fs.nr_open; fds beyond go to a loop's own map
+)
+
+type fdChunk [fdChunkSize]atomic.Pointer[conn]
+
+// slot returns fd's slot, making its chunk if make is set (nil for an fd
+// beyond the table, or without a chunk when make is not set).
+func (t *fdTable) slot(fd int, make bool) *atomic.Pointer[conn] {
+	if fd < 0 || fd >= maxTableFDs {
+		return nil
+	}
+	p := &t.chunks[fd>>fdChunkBits]
+	ch := p.Load()
+	if ch == nil {
+		if !make {
+			return nil
+		}
+		t.mu.Lock()
+		if ch = p.Load(); ch == nil {
+			ch = new(fdChunk)
+			p.Store(ch)
+		}
+		t.mu.Unlock()
+	}
+	return &ch[fd&(fdChunkSize-1)]
 }
 
 /*
 func (cm *connMatrix) getConnByGFD(fd gfd.GFD) *conn {
-	return cm.connMap[fd.Fd()]
+	return cm.getConn(fd.Fd())
 }
 */

@@ -31,9 +31,13 @@ type connMatrix struct {
 	fd2gfd         map[int]gfd.GFD               // fd -> gfd.GFD
 }
 
-func (cm *connMatrix) init() {
+func (cm *connMatrix) init(*fdTable, *eventloop) {
 	cm.fd2gfd = make(map[int]gfd.GFD)
 }
+
+// fdTable is the default build's table of an engine's connections by fd
+// (conn_map.go, patch 8); this build keeps its matrix per loop.
+type fdTable struct{}
 
 func (cm *connMatrix) iterate(f func(*conn) bool) {
 	cm.disableCompact = true

@@ -40,6 +40,7 @@ type engine struct {
 	inShutdown   atomic.Bool       // whether the engine is in shutdown
 	turnOff      context.CancelFunc
 	eventHandler EventHandler // user eventHandler
+	conns        fdTable      // the loops' connections by fd (conn_map.go)
 	concurrency  struct {
 		*errgroup.Group
 
@@ -103,7 +104,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 		el.engine = eng
 		el.poller = p
 		el.buffer = make([]byte, eng.opts.ReadBufferCap)
-		el.connections.init()
+		el.connections.init(&eng.conns, el)
 		el.eventHandler = eng.eventHandler
 		for _, ln := range lns {
 			if err = el.poller.AddRead(ln.packPollAttachment(el.accept), false); err != nil {
@@ -145,7 +146,7 @@ func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error
 		el.engine = eng
 		el.poller = p
 		el.buffer = make([]byte, eng.opts.ReadBufferCap)
-		el.connections.init()
+		el.connections.init(&eng.conns, el)
 		el.eventHandler = eng.eventHandler
 		eng.eventLoops.register(el)
 	}
