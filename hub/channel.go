@@ -39,10 +39,10 @@ type channel struct {
 	name  string
 	opts  ChannelOptions
 	epoch string
-	top   uint64      // offset of the last publication
-	sets  []memberSet // subscribers, one set per loop
+	top   uint64       // offset of the last publication
+	sets  []*memberSet // subscribers, one set per loop, made when the loop has its first (a channel of one subscriber costs one set, not one per loop)
 	count int
-	users map[string]int // named user → connections subscribed (presence)
+	users map[string]int // named user → connections subscribed (with opts.Presence; made for the first)
 	hist  history
 	bus   *busLink // with a Broker: the channel's state on the bus
 }
@@ -99,7 +99,7 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions, now time.Time)
 	ch := &channel{
 		name: name,
 		opts: opts,
-		sets: make([]memberSet, h.o.Loops),
+		sets: make([]*memberSet, h.o.Loops),
 		hist: history{size: opts.HistorySize, ttl: opts.HistoryTTL, used: &h.histBytes},
 	}
 	if m, ok := h.takeMeta(sh, name, now); ok {
@@ -107,9 +107,6 @@ func (h *Hub) create(sh *shard, name string, opts ChannelOptions, now time.Time)
 		ch.epoch, ch.top, ch.hist.floor = m.epochString(), m.top, m.top
 	} else {
 		ch.epoch = sh.newEpoch()
-	}
-	if opts.Presence {
-		ch.users = make(map[string]int)
 	}
 	sh.channels[name] = ch
 	h.channels.Add(1)
@@ -170,8 +167,10 @@ func (ch *channel) covers(since Position) bool {
 // fanout hands every loop with subscribers one batch of m. The shard must be
 // locked.
 func (h *Hub) fanout(ch *channel, m *Prepared) {
-	for loop := range ch.sets {
-		h.deliverSet(loop, &ch.sets[loop], m)
+	for loop, set := range ch.sets {
+		if set != nil {
+			h.deliverSet(loop, set, m)
+		}
 	}
 }
 
@@ -247,9 +246,17 @@ func (h *Hub) Subscribe(s Subscriber, channel string, since *Position) (Subscrib
 		res.Missed, res.Recovered = ch.recover(*since)
 	}
 	sub := &subscription{ch: ch}
-	ch.sets[c.Loop].add(c.s, &sub.pos)
+	set := ch.sets[c.Loop]
+	if set == nil {
+		set = new(memberSet)
+		ch.sets[c.Loop] = set
+	}
+	set.add(c.s, &sub.pos)
 	ch.count++
-	if ch.users != nil && c.User != "" {
+	if ch.opts.Presence && c.User != "" {
+		if ch.users == nil { // made for the first named user: anonymous subscribers need none
+			ch.users = make(map[string]int)
+		}
 		ch.users[c.User]++
 	}
 	if ch.opts.JoinLeave {
@@ -347,7 +354,7 @@ func (h *Hub) unsubscribeLocked(c *Client, channel string, sub *subscription, no
 	ch := sub.ch
 	ch.sets[c.Loop].remove(int(sub.pos))
 	ch.count--
-	if ch.users != nil && c.User != "" {
+	if ch.opts.Presence && c.User != "" {
 		if ch.users[c.User]--; ch.users[c.User] == 0 {
 			delete(ch.users, c.User)
 		}
@@ -431,7 +438,7 @@ func (h *Hub) Presence(channel string) (Presence, error) {
 		}
 		return Presence{}, nil
 	}
-	if ch.users == nil {
+	if !ch.opts.Presence {
 		return Presence{}, ErrPresenceDisabled
 	}
 	p := Presence{Clients: ch.count, Users: len(ch.users)}
@@ -453,8 +460,11 @@ func (h *Hub) Presence(channel string) (Presence, error) {
 // clients returns up to limit subscribers of ch. The shard must be locked.
 func (ch *channel) clients(limit int) []*Client {
 	out := make([]*Client, 0, min(ch.count, limit))
-	for i := range ch.sets {
-		for s := range ch.sets[i].view().all {
+	for _, set := range ch.sets {
+		if set == nil {
+			continue
+		}
+		for s := range set.view().all {
 			if len(out) == limit {
 				return out
 			}

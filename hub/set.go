@@ -4,16 +4,30 @@ import "sync/atomic"
 
 // chunkSize is the number of subscribers per chunk of a memberSet: big enough
 // that a walk is a tight loop over contiguous memory, small enough that copying
-// one chunk (4 KiB of interface values) on a write is cheap. 255, not 256: with
-// its two counters a chunk is then exactly 4096 bytes, a size class, where 256
-// made it 4112 bytes in the 4864 class (2.9 bytes wasted per member).
-const chunkSize = 255
+// one chunk (4 KiB of interface values) on a write is cheap: 256 slots are
+// exactly 4096 bytes, a size class.
+const chunkSize = 256
 
-// chunk is a fixed block of subscribers.
+// chunk is a block of up to chunkSize subscribers. A set's last chunk grows
+// as members come (1, 2, 4, … slots, then chunkSize), so that a channel with
+// one subscriber on a loop (a user's own channel, say) costs a slot, not
+// 4 KiB; full chunks and the ones before the last have all chunkSize.
 type chunk struct {
-	subs    [chunkSize]Subscriber
-	written int    // slots [0, written) have been written and may be visible to a snapshot
-	gen     uint64 // the set's generation when the chunk was made
+	subs    []Subscriber // len == cap; slots [0, written) may be in a snapshot
+	written int          // slots [0, written) have been written and may be visible to a snapshot
+	gen     uint64       // the set's generation when the chunk was made
+}
+
+// newChunk makes a chunk of the set's generation with room for n slots
+// (rounded up to a power of two, at most chunkSize), holding a copy of keep.
+func newChunk(gen uint64, n int, keep []Subscriber) *chunk {
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	c := &chunk{subs: make([]Subscriber, min(size, chunkSize)), gen: gen}
+	c.written = copy(c.subs, keep)
+	return c
 }
 
 // view is a read-only window on a memberSet: its first n subscribers, read
@@ -111,7 +125,12 @@ func (s *memberSet) add(sub Subscriber, pos *int32) {
 	var c *chunk
 	switch {
 	case ci == len(s.chunks):
-		c = &chunk{gen: s.gen}
+		c = newChunk(s.gen, 1, nil)
+		s.setChunk(ci, c, shared)
+	case si >= len(s.chunks[ci].subs):
+		// Full: a bigger one with the members so far (the old one stays
+		// as it is for the snapshots that read it).
+		c = newChunk(s.gen, 2*si, s.chunks[ci].subs[:si])
 		s.setChunk(ci, c, shared)
 	case shared && s.chunks[ci].gen != s.gen && si < s.chunks[ci].written:
 		// The slot was used before and may be in a snapshot: copy the valid part.
@@ -166,6 +185,12 @@ func (s *memberSet) remove(i int) {
 	case cap(s.pos) > 64 && s.n < cap(s.pos)/4:
 		s.pos = append([]*int32(nil), s.pos...)
 	}
+	// A last chunk a quarter full gives back its room (a channel that
+	// had many subscribers on this loop and has few now).
+	if k := s.n % chunkSize; s.n > 0 && k > 0 && len(s.chunks[len(s.chunks)-1].subs) > 8 && k < len(s.chunks[len(s.chunks)-1].subs)/4 {
+		ci := len(s.chunks) - 1
+		s.setChunk(ci, newChunk(s.gen, 2*k, s.chunks[ci].subs[:k]), shared)
+	}
 }
 
 // setChunk puts c at directory index ci (ci <= len(s.chunks)). While
@@ -191,10 +216,7 @@ func (s *memberSet) setChunk(ci int, c *chunk, shared bool) {
 	s.dirWritten, s.dirGen = n, s.gen
 }
 
-// cloneChunk copies the first keep slots of c into a new chunk.
+// cloneChunk copies the first keep slots of c into a new chunk of c's size.
 func (s *memberSet) cloneChunk(c *chunk, keep int) *chunk {
-	nc := &chunk{gen: s.gen}
-	copy(nc.subs[:keep], c.subs[:keep])
-	nc.written = keep
-	return nc
+	return newChunk(s.gen, len(c.subs), c.subs[:min(keep, len(c.subs))])
 }

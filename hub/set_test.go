@@ -86,10 +86,40 @@ func TestMemberSetSnapshots(t *testing.T) {
 	}
 }
 
-// TestChunkSizeClass keeps a chunk exactly one allocation size class.
+// TestChunkSizeClass keeps a full chunk's slots exactly the 4096-byte size
+// class.
 func TestChunkSizeClass(t *testing.T) {
-	if n := unsafe.Sizeof(chunk{}); n != 4096 {
-		t.Errorf("a chunk is %d bytes, not the 4096 of its size class", n)
+	if n := chunkSize * unsafe.Sizeof(Subscriber(nil)); n != 4096 {
+		t.Errorf("a full chunk's slots are %d bytes, not the 4096 of their size class", n)
+	}
+}
+
+// TestSmallSetsAreSmall: a set's last chunk grows with its members, so a
+// set of one member (a user's own channel on a loop) costs a slot, not a
+// full chunk, and a set that shrinks gives its room back.
+func TestSmallSetsAreSmall(t *testing.T) {
+	var s memberSet
+	m := &setMember{}
+	s.add(m, &m.pos)
+	if n := len(s.chunks[0].subs); n != 1 {
+		t.Fatalf("one member: a chunk of %d slots", n)
+	}
+	members := []*setMember{m}
+	for i := range 3 * chunkSize {
+		m := &setMember{id: i + 1}
+		s.add(m, &m.pos)
+		members = append(members, m)
+	}
+	for len(members) > 3 {
+		last := members[len(members)-1]
+		s.remove(int(last.pos))
+		members = members[:len(members)-1]
+	}
+	if len(s.chunks) != 1 || len(s.chunks[0].subs) > 8 {
+		t.Fatalf("3 members left of %d: %d chunks, the last of %d slots", 3*chunkSize+1, len(s.chunks), len(s.chunks[len(s.chunks)-1].subs))
+	}
+	if got := viewIDs(s.view()); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("members %v", got)
 	}
 }
 
