@@ -16,17 +16,19 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 	if err != nil {
 		return err
 	}
-	chans := r.QueryAll("channel")
-	switch {
-	case len(chans) == 0:
-		return &server.HTTPError{Status: 400, Message: `{"error":"channel required"}`}
-	case len(chans) > t.o.MaxSSEChannels:
-		return &server.HTTPError{Status: 400, Message: `{"error":"too many channels"}`}
-	}
-	for _, ch := range chans {
+	// The channels are read from the request's input, not copied: a
+	// refusal copies the one it names.
+	n := 0
+	for ch := range r.QueryValues("channel") {
+		if n++; n > t.o.MaxSSEChannels {
+			return &server.HTTPError{Status: 400, Message: `{"error":"too many channels"}`}
+		}
 		if why := t.whyNot(id, ch); why != "" {
 			return refusal(403, "subscribe not permitted", ch, why)
 		}
+	}
+	if n == 0 {
+		return &server.HTTPError{Status: 400, Message: `{"error":"channel required"}`}
 	}
 	r.SetUser(id.User)
 	r.SetValue(id)
@@ -52,11 +54,18 @@ func (t *Tier) sseOpen(st *server.Stream) {
 		t.expiringSSE[st] = id.Expires.UnixNano()
 		t.mu.Unlock()
 	}
-	chans := r.QueryAll("channel")
+	// The stream's request is detached (OpenWithoutHeaders): its values
+	// are its own, shared with no input buffer.
+	n := 0
+	for range r.QueryValues("channel") {
+		n++
+	}
 	resuming := st.LastEventID() != ""
-	since := resumePositions(st.LastEventID(), len(chans))
+	since := resumePositions(st.LastEventID(), n)
 	var notices [][]byte // one per channel not recovered
-	for i, ch := range chans {
+	i := -1
+	for ch := range r.QueryValues("channel") {
+		i++
 		var from *hub.Position
 		if since != nil {
 			from = since[i]

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -96,6 +97,9 @@ func (h *Hub) lockChannel(name string) (sh *shard, ch *channel, now time.Time) {
 // left behind when it went idle, if that is still recorded, or starts a new
 // incarnation. The shard must be locked.
 func (h *Hub) create(sh *shard, name string, opts ChannelOptions, now time.Time) *channel {
+	// The channel outlives the caller's string, which may be a view of
+	// something bigger (a request's query): keep a copy of its own.
+	name = strings.Clone(name)
 	ch := &channel{
 		name: name,
 		opts: opts,

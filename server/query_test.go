@@ -47,3 +47,18 @@ func TestQueryAllDetachedAllocs(t *testing.T) {
 		t.Errorf("QueryAll of an absent name: %q, want nil", got)
 	}
 }
+
+// TestQueryValuesAllocs: iterating a detached request's values allocates
+// nothing.
+func TestQueryValuesAllocs(t *testing.T) {
+	r := &Request{fields: "GET\n/sse\nchannel=a&channel=b&x=1\n1.2.3.4:5"}
+	if got := slices.Collect(r.QueryValues("channel")); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("QueryValues: %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for range r.QueryValues("channel") {
+		}
+	}); n != 0 {
+		t.Errorf("QueryValues allocates %v times, want 0", n)
+	}
+}

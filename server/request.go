@@ -192,28 +192,68 @@ func (r *Request) QueryAll(name string) []string {
 	return vs
 }
 
-// queryValues yields the decoded values of name in the raw query q, in
-// order, as url.ParseQuery decodes them (a pair it cannot decode, or with a
-// ';', is skipped), without its map: a value without escapes is a substring
-// of q (a detached request's query is part of its fields string, so reading
-// it allocates nothing but the result).
-func queryValues(q, name string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for q != "" {
-			var pair string
-			pair, q, _ = strings.Cut(q, "&")
-			if pair == "" || strings.IndexByte(pair, ';') >= 0 {
-				continue
-			}
-			k, v, _ := strings.Cut(pair, "=")
-			if k, ok := queryUnescape(k); !ok || k != name {
-				continue
-			}
-			if v, ok := queryUnescape(v); ok && !yield(v) {
+// QueryValues yields every decoded value of the query parameter name, in
+// order, allocating nothing for a value without escapes. During a handler,
+// an Authorize or an OnOpen that reads the connection's input (see Request)
+// such a value is a view of that input, valid until the callback returns,
+// like Body: copy one to keep it (strings.Clone). A detached request's
+// values are its own.
+func (r *Request) QueryValues(name string) iter.Seq[string] {
+	return func(yield func(string) bool) { // inlined where it is ranged over: no allocation
+		for q := r.rawQueryView(); ; {
+			v, ok := nextQueryValue(&q, name)
+			if !ok || !yield(v) {
 				return
 			}
 		}
 	}
+}
+
+// rawQueryView is RawQuery without a copy: a view of the input buffer
+// during a handler.
+func (r *Request) rawQueryView() string {
+	if r.live != nil {
+		q := r.live.RawQuery
+		return unsafe.String(unsafe.SliceData(q), len(q))
+	}
+	return r.field(fieldQuery)
+}
+
+// queryValues yields the decoded values of name in the raw query q, in
+// order, as url.ParseQuery decodes them (a pair it cannot decode, or with a
+// ';', is skipped), without its map: a value without escapes is a substring
+// of q (a detached request's query is part of its fields string, so reading
+// it allocates nothing but the result). Small enough to inline, so that
+// ranging over it allocates nothing either.
+func queryValues(q, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for {
+			v, ok := nextQueryValue(&q, name)
+			if !ok || !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// nextQueryValue returns the next value of name in *q and advances *q past
+// it; false when there is none.
+func nextQueryValue(q *string, name string) (string, bool) {
+	for *q != "" {
+		var pair string
+		pair, *q, _ = strings.Cut(*q, "&")
+		if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if k, ok := queryUnescape(k); !ok || k != name {
+			continue
+		}
+		if v, ok := queryUnescape(v); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // queryUnescape is url.QueryUnescape, with s itself when it has nothing to
