@@ -75,7 +75,7 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		c := newAcceptedConn(nfd, el, peer, &ln.connAddrs)
 		err = el.poller.Trigger(queue.HighPriority, el.register, c)
 		if err != nil {
-			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
+			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.Fd(), err)
 			_ = unix.Close(nfd)
 			c.release()
 		}

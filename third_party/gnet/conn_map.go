@@ -65,14 +65,14 @@ func (cm *connMatrix) loadCount() (n int32) {
 }
 
 func (cm *connMatrix) addConn(c *conn, index int) {
-	c.gfd = gfd.NewGFD(c.fd, index, 0, 0)
-	if s := cm.table.slot(c.fd, true); s != nil {
+	c.gfd = gfd.NewGFD(c.Fd(), index, 0, 0)
+	if s := cm.table.slot(c.Fd(), true); s != nil {
 		s.Store(c)
 	} else {
 		if cm.far == nil {
 			cm.far = make(map[int]*conn)
 		}
-		cm.far[c.fd] = c
+		cm.far[c.Fd()] = c
 	}
 	cm.incCount(0, 1)
 }
@@ -80,14 +80,14 @@ func (cm *connMatrix) addConn(c *conn, index int) {
 // delConn runs before c's fd is closed, so before another loop can be given
 // the same fd and store its own connection in the slot.
 func (cm *connMatrix) delConn(c *conn) {
-	if c.fd >= 0 && c.fd < maxTableFDs {
-		if s := cm.table.slot(c.fd, false); s == nil || !s.CompareAndSwap(c, nil) {
+	if c.Fd() >= 0 && c.Fd() < maxTableFDs {
+		if s := cm.table.slot(c.Fd(), false); s == nil || !s.CompareAndSwap(c, nil) {
 			return // not (or no longer) this loop's
 		}
-	} else if cm.far[c.fd] != c {
+	} else if cm.far[c.Fd()] != c {
 		return
 	} else {
-		delete(cm.far, c.fd)
+		delete(cm.far, c.Fd())
 	}
 	cm.incCount(0, -1)
 }

@@ -2,7 +2,11 @@
 
 package gnet
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/panjf2000/gnet/v2/internal/gfd"
+)
 
 // TestFDTableAcrossLoops: the loops of an engine share one fd table (patch
 // 8). A loop finds only its own connections; an fd closed by one loop and
@@ -15,7 +19,7 @@ func TestFDTableAcrossLoops(t *testing.T) {
 	a.connections.init(&table, a)
 	b.connections.init(&table, b)
 
-	ca := &conn{fd: 7, loop: a}
+	ca := &conn{gfd: gfd.FromFd(7), loop: a}
 	a.connections.addConn(ca, 0)
 	if got := a.connections.getConn(7); got != ca {
 		t.Fatalf("a's fd 7: %p, want %p", got, ca)
@@ -27,7 +31,7 @@ func TestFDTableAcrossLoops(t *testing.T) {
 	// a closes fd 7 and b is given it: b's connection is in the slot, a's
 	// stale lookups see nothing and a's late delConn leaves b's in place.
 	a.connections.delConn(ca)
-	cb := &conn{fd: 7, loop: b}
+	cb := &conn{gfd: gfd.FromFd(7), loop: b}
 	b.connections.addConn(cb, 1)
 	if got := a.connections.getConn(7); got != nil {
 		t.Fatalf("a finds b's connection on a reused fd: %p", got)
@@ -37,12 +41,12 @@ func TestFDTableAcrossLoops(t *testing.T) {
 		t.Fatalf("b's fd 7 after a's stale delConn: %p, want %p", got, cb)
 	}
 
-	far := &conn{fd: maxTableFDs + 5, loop: a}
+	far := &conn{gfd: gfd.FromFd(maxTableFDs + 5), loop: a}
 	a.connections.addConn(far, 0)
-	if got := a.connections.getConn(far.fd); got != far {
+	if got := a.connections.getConn(far.Fd()); got != far {
 		t.Fatalf("a far fd: %p, want %p", got, far)
 	}
-	if got := b.connections.getConn(far.fd); got != nil {
+	if got := b.connections.getConn(far.Fd()); got != nil {
 		t.Fatalf("b finds a's far fd: %p", got)
 	}
 
@@ -55,7 +59,7 @@ func TestFDTableAcrossLoops(t *testing.T) {
 		t.Fatalf("a counts %d connections, want 1", n)
 	}
 	a.connections.delConn(far)
-	if got := a.connections.getConn(far.fd); got != nil {
+	if got := a.connections.getConn(far.Fd()); got != nil {
 		t.Fatalf("a's far fd after delConn: %p", got)
 	}
 	if got := a.connections.getConn(-1); got != nil {

@@ -73,8 +73,8 @@ func (cm *connMatrix) addConn(c *conn, index int) {
 		cm.table[cm.row] = make([]*conn, gfd.ConnMatrixColumnMax)
 	}
 
-	c.gfd = gfd.NewGFD(c.fd, index, cm.row, cm.column)
-	cm.fd2gfd[c.fd] = c.gfd
+	c.gfd = gfd.NewGFD(c.Fd(), index, cm.row, cm.column)
+	cm.fd2gfd[c.Fd()] = c.gfd
 	cm.table[cm.row][cm.column] = c
 	cm.incCount(cm.row, 1)
 
@@ -85,7 +85,7 @@ func (cm *connMatrix) addConn(c *conn, index int) {
 }
 
 func (cm *connMatrix) delConn(c *conn) {
-	cfd, cgfd := c.fd, c.gfd
+	cfd, cgfd := c.Fd(), c.gfd
 
 	delete(cm.fd2gfd, cfd)
 	cm.incCount(cgfd.ConnMatrixRow(), -1)

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,23 +38,27 @@ import (
 )
 
 type conn struct {
-	poll           pollState           // what the poller keeps for the connection (reactor_*.go); empty by default
-	fd             int                 // file descriptor
-	gfd            gfd.GFD             // gnet file descriptor
-	ctx            any                 // user-defined context
-	safeCtx        atomic.Pointer[any] // safe user-defined context
-	remote         unix.Sockaddr       // remote socket address; nil for a stream peer kept in remote4
-	addrs          *connAddrs          // protocol and local address, shared by a listener's connections
-	loop           *eventloop          // connected event-loop
-	outboundBuffer elastic.Buffer      // buffer for data that is eligible to be sent to the remote
-	inboundBuffer  elastic.RingBuffer  // buffer for leftover data from the remote
-	buffer         []byte              // buffer for the latest bytes
-	remote4        [4]byte             // IPv4 address of an accepted stream peer (remote == nil)
-	remote4Port    uint16              // its port
-	isDatagram     bool                // UDP protocol
-	opened         bool                // connection opened event fired
-	isEOF          bool                // whether the connection has reached EOF
+	poll           pollState          // what the poller keeps for the connection (reactor_*.go); empty by default
+	gfd            gfd.GFD            // gnet file descriptor; the fd is in it (Fd), not kept again (patch 9)
+	ctx            any                // user-defined context
+	remote         unix.Sockaddr      // remote socket address; nil for a stream peer kept in remote4
+	addrs          *connAddrs         // protocol and local address, shared by a listener's connections
+	loop           *eventloop         // connected event-loop
+	outboundBuffer elastic.Buffer     // buffer for data that is eligible to be sent to the remote
+	inboundBuffer  elastic.RingBuffer // buffer for leftover data from the remote
+	buffer         []byte             // buffer for the latest bytes
+	remote4        [4]byte            // IPv4 address of an accepted stream peer (remote == nil)
+	remote4Port    uint16             // its port
+	isDatagram     bool               // UDP protocol
+	opened         bool               // connection opened event fired
+	isEOF          bool               // whether the connection has reached EOF
+	hasSafeCtx     atomic.Bool        // SetSafeContext was called: safeContexts holds c (patch 9)
 }
+
+// safeContexts holds the SafeContext of the connections that set one
+// (patch 9): kept apart from conn, whose 8-byte pointer for it most
+// connections never use.
+var safeContexts sync.Map // *conn → any
 
 // connAddrs is what a connection reports besides its peer: its protocol and
 // its local address. The connections accepted from a listener share the
@@ -71,7 +76,7 @@ type connAddrs struct {
 // a client, the connection's own).
 func newStreamConn(fd int, el *eventloop, sa unix.Sockaddr, addrs *connAddrs) (c *conn) {
 	c = &conn{
-		fd:    fd,
+		gfd:   gfd.FromFd(fd),
 		addrs: addrs,
 		loop:  el,
 	}
@@ -108,7 +113,6 @@ func peerAddr(p socket.Peer) net.Addr {
 // listener's addrs, or a connected client's, with addrs of its own.
 func newUDPConn(fd int, el *eventloop, addrs *connAddrs, sa unix.Sockaddr, connected bool) (c *conn) {
 	c = &conn{
-		fd:         fd,
 		gfd:        gfd.NewGFD(fd, el.idx, 0, 0),
 		remote:     sa,
 		addrs:      addrs,
@@ -126,7 +130,10 @@ func (c *conn) release() {
 	c.opened = false
 	c.isEOF = false
 	c.ctx = nil
-	c.safeCtx.Store(nil)
+	if c.hasSafeCtx.Load() {
+		safeContexts.Delete(c)
+		c.hasSafeCtx.Store(false)
+	}
 	c.buffer = nil
 	c.loop.forgetPeekCache(c)
 	if a := c.addrs; a != nil && a.remoteAddr != nil { // a client's own addresses
@@ -154,11 +161,11 @@ func (c *conn) release() {
 
 func (c *conn) open(buf []byte) error {
 	if c.isDatagram && c.remote == nil {
-		return unix.Send(c.fd, buf, 0)
+		return unix.Send(c.Fd(), buf, 0)
 	}
 
 	for {
-		n, err := unix.Write(c.fd, buf)
+		n, err := unix.Write(c.Fd(), buf)
 		if err != nil {
 			if err == unix.EAGAIN {
 				_, _ = c.outboundBuffer.Write(buf)
@@ -195,7 +202,7 @@ func (c *conn) write(data []byte) (n int, err error) {
 
 	var sent int
 loop:
-	if sent, err = unix.Write(c.fd, data); err != nil {
+	if sent, err = unix.Write(c.Fd(), data); err != nil {
 		// A temporary error occurs, append the data to outbound buffer,
 		// writing it back to the remote in the next round for LT mode.
 		if err == unix.EAGAIN {
@@ -245,7 +252,7 @@ func (c *conn) writev(bs [][]byte) (n int, err error) {
 	remaining := n
 	var sent int
 loop:
-	if sent, err = gio.Writev(c.fd, bs); err != nil {
+	if sent, err = gio.Writev(c.Fd(), bs); err != nil {
 		// A temporary error occurs, append the data to outbound buffer,
 		// writing it back to the remote in the next round for LT mode.
 		if err == unix.EAGAIN {
@@ -333,12 +340,12 @@ func (c *conn) sendTo(buf []byte, addr unix.Sockaddr) (n int, err error) {
 	}()
 
 	if addr != nil {
-		return len(buf), unix.Sendto(c.fd, buf, 0, addr)
+		return len(buf), unix.Sendto(c.Fd(), buf, 0, addr)
 	}
 	if c.remote == nil { // connected UDP socket of client
-		return len(buf), unix.Send(c.fd, buf, 0)
+		return len(buf), unix.Send(c.Fd(), buf, 0)
 	}
-	return len(buf), unix.Sendto(c.fd, buf, 0, c.remote) // unconnected UDP socket of server
+	return len(buf), unix.Sendto(c.Fd(), buf, 0, c.remote) // unconnected UDP socket of server
 }
 
 func (c *conn) resetBuffer() {
@@ -589,13 +596,13 @@ func (c *conn) proto() string {
 
 // func (c *conn) Gfd() gfd.GFD             { return c.gfd }
 
-func (c *conn) Fd() int                        { return c.fd }
-func (c *conn) Dup() (fd int, err error)       { return socket.Dup(c.fd) }
-func (c *conn) SetReadBuffer(bytes int) error  { return socket.SetRecvBuffer(c.fd, bytes) }
-func (c *conn) SetWriteBuffer(bytes int) error { return socket.SetSendBuffer(c.fd, bytes) }
-func (c *conn) SetLinger(sec int) error        { return socket.SetLinger(c.fd, sec) }
+func (c *conn) Fd() int                        { return c.gfd.Fd() }
+func (c *conn) Dup() (fd int, err error)       { return socket.Dup(c.Fd()) }
+func (c *conn) SetReadBuffer(bytes int) error  { return socket.SetRecvBuffer(c.Fd(), bytes) }
+func (c *conn) SetWriteBuffer(bytes int) error { return socket.SetSendBuffer(c.Fd(), bytes) }
+func (c *conn) SetLinger(sec int) error        { return socket.SetLinger(c.Fd(), sec) }
 func (c *conn) SetNoDelay(noDelay bool) error {
-	return socket.SetNoDelay(c.fd, func(b bool) int {
+	return socket.SetNoDelay(c.Fd(), func(b bool) int {
 		if b {
 			return 1
 		}
@@ -607,14 +614,14 @@ func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
 	if c.proto() != "tcp" {
 		return errorx.ErrUnsupportedOp
 	}
-	return socket.SetKeepAlivePeriod(c.fd, int(d.Seconds()))
+	return socket.SetKeepAlivePeriod(c.Fd(), int(d.Seconds()))
 }
 
 func (c *conn) SetKeepAlive(enabled bool, idle, intvl time.Duration, cnt int) error {
 	if c.proto() != "tcp" {
 		return errorx.ErrUnsupportedOp
 	}
-	return socket.SetKeepAlive(c.fd, enabled, int(idle.Seconds()), int(intvl.Seconds()), cnt)
+	return socket.SetKeepAlive(c.Fd(), enabled, int(idle.Seconds()), int(intvl.Seconds()), cnt)
 }
 
 func (c *conn) AsyncWrite(buf []byte, callback AsyncCallback) error {
@@ -683,12 +690,14 @@ func (*conn) SetWriteDeadline(_ time.Time) error {
 }
 
 func (c *conn) SafeContext() (ctx any) {
-	if p := c.safeCtx.Load(); p != nil {
-		return *p
+	if !c.hasSafeCtx.Load() {
+		return nil
 	}
-	return nil
+	ctx, _ = safeContexts.Load(c)
+	return
 }
 
 func (c *conn) SetSafeContext(ctx any) {
-	c.safeCtx.Store(&ctx)
+	safeContexts.Store(c, ctx)
+	c.hasSafeCtx.Store(true)
 }

@@ -255,7 +255,7 @@ func (el *eventloop) register0(c *conn) error {
 		err = el.poller.AddRead(c.pollAttachment(), false)
 	}
 	if err != nil {
-		_ = unix.Close(c.fd)
+		_ = unix.Close(c.Fd())
 		c.release()
 		return err
 	}
@@ -298,7 +298,7 @@ func (el *eventloop) read(c *conn) error {
 	isET := el.engine.opts.EdgeTriggeredIO
 	chunk := el.engine.opts.EdgeTriggeredIOChunk
 loop:
-	n, err := unix.Read(c.fd, el.buffer)
+	n, err := unix.Read(c.Fd(), el.buffer)
 	if err != nil || n == 0 {
 		if err == unix.EAGAIN {
 			return nil
@@ -362,9 +362,9 @@ loop:
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err = gio.Writev(c.fd, iov)
+		n, err = gio.Writev(c.Fd(), iov)
 	} else {
-		n, err = unix.Write(c.fd, iov[0])
+		n, err = unix.Write(c.Fd(), iov[0])
 	}
 	_, _ = c.outboundBuffer.Discard(n)
 	switch err {
@@ -398,7 +398,7 @@ loop:
 }
 
 func (el *eventloop) close(c *conn, err error) error {
-	if !c.opened || el.connections.getConn(c.fd) == nil {
+	if !c.opened || el.connections.getConn(c.Fd()) == nil {
 		return nil // ignore stale connections
 	}
 
@@ -411,7 +411,7 @@ func (el *eventloop) close(c *conn, err error) error {
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err := gio.Writev(c.fd, iov)
+		n, err := gio.Writev(c.Fd(), iov)
 		if err != nil {
 			break
 		}
@@ -421,16 +421,16 @@ func (el *eventloop) close(c *conn, err error) error {
 	c.release()
 
 	var errStr strings.Builder
-	err0, err1 := el.poller.Delete(c.fd), unix.Close(c.fd)
+	err0, err1 := el.poller.Delete(c.Fd()), unix.Close(c.Fd())
 	if err0 != nil {
 		err0 = fmt.Errorf("failed to delete fd=%d from poller in event-loop(%d): %v",
-			c.fd, el.idx, os.NewSyscallError("delete", err0))
+			c.Fd(), el.idx, os.NewSyscallError("delete", err0))
 		errStr.WriteString(err0.Error())
 		errStr.WriteString(" | ")
 	}
 	if err1 != nil {
 		err1 = fmt.Errorf("failed to close fd=%d in event-loop(%d): %v",
-			c.fd, el.idx, os.NewSyscallError("close", err1))
+			c.Fd(), el.idx, os.NewSyscallError("close", err1))
 		errStr.WriteString(err1.Error())
 	}
 	if errStr.Len() > 0 {
@@ -441,7 +441,7 @@ func (el *eventloop) close(c *conn, err error) error {
 }
 
 func (el *eventloop) wake(c *conn) error {
-	if !c.opened || el.connections.getConn(c.fd) == nil {
+	if !c.opened || el.connections.getConn(c.Fd()) == nil {
 		return nil // ignore stale connections
 	}
 

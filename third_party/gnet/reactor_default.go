@@ -123,5 +123,5 @@ func (c *conn) setPollCallback(bool) {}
 // pollAttachment describes c to the poller for one call; the default
 // pollers read its FD and keep nothing, so it stays on the caller's stack.
 func (c *conn) pollAttachment() *netpoll.PollAttachment {
-	return &netpoll.PollAttachment{FD: c.fd}
+	return &netpoll.PollAttachment{FD: c.Fd()}
 }

@@ -91,7 +91,7 @@ type pollState struct{ pa netpoll.PollAttachment }
 // setPollCallback sets the attachment's fd and callback: processIO for a
 // stream connection, the loop's readUDP for a datagram one.
 func (c *conn) setPollCallback(datagram bool) {
-	c.poll.pa = netpoll.PollAttachment{FD: c.fd, Callback: c.processIO}
+	c.poll.pa = netpoll.PollAttachment{FD: c.Fd(), Callback: c.processIO}
 	if datagram {
 		c.poll.pa.Callback = c.loop.readUDP
 	}

@@ -89,6 +89,13 @@ func (gfd GFD) Validate() bool {
 		gfd.Sequence() > 0
 }
 
+// FromFd makes a GFD holding fd only: a connection's until its event loop
+// gives it the full one (NewGFD).
+func FromFd(fd int) (gfd GFD) {
+	binary.BigEndian.PutUint64(gfd[FdOffset:], uint64(fd))
+	return
+}
+
 // NewGFD creates a new GFD.
 func NewGFD(fd, elIndex, row, column int) (gfd GFD) {
 	gfd[0] = byte(elIndex)
