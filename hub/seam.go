@@ -1,6 +1,10 @@
 package hub
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"weak"
+)
 
 // This file is the seam between the hub and the server that drives it. The server
 // owns the event loops and the sockets; the hub owns channels, subscriber sets,
@@ -55,10 +59,10 @@ type Visitor interface {
 // Loop (and optionally the info, with SetInfo) before Connect and must not
 // change them afterwards; the hub reads them from any goroutine.
 //
-// Every connection embeds one, so it is packed: 88 bytes, which keeps the
+// Every connection embeds one, so it is packed: 80 bytes, which keeps the
 // server's Socket and Stream that embed it a size class lower (a field
 // added carelessly costs every idle connection; server/size_test.go holds
-// the budget). What few connections use (the info) sits behind a pointer,
+// the budget). What few connections use (the info) is kept apart (infos),
 // and the connect order that evicting a user's oldest connection needs is
 // kept by the registry (userConns), not here.
 type Client struct {
@@ -66,8 +70,6 @@ type Client struct {
 	User   string // authenticated user ID; empty for anonymous connections
 	Loop   int32  // index of the event loop that owns the connection
 	regPos int32  // index in the registry's set for Loop (registry lock)
-
-	info *[]byte // SetInfo's data; nil for most connections
 
 	s Subscriber
 
@@ -79,27 +81,46 @@ type Client struct {
 
 	registered bool // in the registry (registry lock)
 	connected  bool // (mu)
+	hasInfo    bool // SetInfo gave data: infos holds it (set before Connect)
+	infoKept   bool // infos forgets c's entry when c is collected (a cleanup is attached)
 }
+
+// infos holds SetInfo's data apart from the Clients, which every connection
+// embeds and which the server's never give any: 8 bytes a Client would cost
+// every connection. Keyed weakly, so an entry goes with its Client.
+var infos sync.Map // weak.Pointer[Client] → []byte
 
 // SetInfo sets the optional application data (JSON) shown for the connection
 // in presence lists and join/leave events. Like ID, User and Loop it is set
 // before Connect and not changed afterwards; info is kept, not copied, and
-// must not be modified. Most connections have none: a Client without info
-// carries a nil pointer, one with info costs an allocation when set.
+// must not be modified. Most connections have none and the Client has no
+// room for it: the hub keeps it in a table of its own until the Client is
+// collected.
 func (c *Client) SetInfo(info []byte) {
+	key := weak.Make(c)
 	if len(info) == 0 {
-		c.info = nil
+		if c.hasInfo {
+			infos.Delete(key)
+			c.hasInfo = false
+		}
 		return
 	}
-	c.info = &info
+	if !c.infoKept {
+		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { infos.Delete(k) }, key)
+		c.infoKept = true
+	}
+	infos.Store(key, info)
+	c.hasInfo = true
 }
 
 // Info returns the data given to SetInfo (nil when none); it is read-only.
 func (c *Client) Info() []byte {
-	if c.info == nil {
+	if !c.hasInfo {
 		return nil
 	}
-	return *c.info
+	info, _ := infos.Load(weak.Make(c))
+	b, _ := info.([]byte)
+	return b
 }
 
 // Prepared is a publication encoded once for every transport and shared,

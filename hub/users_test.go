@@ -3,8 +3,10 @@ package hub
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestUserConnsModel checks a user's connections against a plain list in
@@ -106,4 +108,41 @@ func TestClientInfo(t *testing.T) {
 	if len(joins) != 2 || string(joins[0].Info) != `{"name":"Ann"}` || joins[1].Info != nil {
 		t.Errorf("joins = %+v", joins)
 	}
+}
+
+// TestClientInfoGoesWithClient: SetInfo's data is kept apart from the Client
+// (infos) and forgotten when the Client is collected, or when SetInfo is
+// given none.
+func TestClientInfoGoesWithClient(t *testing.T) {
+	entries := func() (n int) {
+		infos.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	base := entries()
+	kept := &Client{ID: "kept"}
+	kept.SetInfo([]byte(`{"a":1}`))
+	kept.SetInfo(nil)
+	if kept.Info() != nil || entries() != base {
+		t.Fatalf("SetInfo(nil): info %q, %d entries, want none and %d", kept.Info(), entries(), base)
+	}
+	func() {
+		for i := range 100 {
+			c := &Client{ID: fmt.Sprint(i)}
+			c.SetInfo([]byte(`{"n":1}`))
+			if string(c.Info()) != `{"n":1}` {
+				t.Fatalf("Info: %q", c.Info())
+			}
+		}
+	}()
+	if entries() != base+100 {
+		t.Fatalf("%d entries, want %d", entries(), base+100)
+	}
+	for deadline := time.Now().Add(10 * time.Second); entries() > base; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entries left of collected Clients", entries()-base)
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+	runtime.KeepAlive(kept)
 }

@@ -408,7 +408,7 @@ func TestAttackReplayToNonReader(t *testing.T) {
 			t.Fatalf("a replay to a client that reads nothing still open after %v (WriteTimeout 1s): %v", time.Since(began), loopStates(t, s))
 		}
 		if so := sock.Load(); so != nil {
-			maxOut = max(maxOut, outbound(t, so))
+			maxOut = max(maxOut, outbound(t, &so.endpoint))
 		}
 		time.Sleep(5 * time.Millisecond) // sampling
 	}

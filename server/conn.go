@@ -165,7 +165,6 @@ func refusal(err error) (int, string) {
 // server at its connection limit) is answered and counted, and connect
 // reports false.
 func (l *loop) connect(c *conn, ep *endpoint, k kindStats, r *Request) bool {
-	ep.c = c
 	ep.hc = hub.Client{ID: strconv.FormatUint(l.s.nextID.Add(1), 36), User: r.user, Loop: int32(l.idx)}
 	if err := l.s.hub.Connect(c); err != nil {
 		status, msg := errHubStatus(err)

@@ -21,7 +21,6 @@ import (
 // state) is in an extension made when first needed. Every idle connection
 // pays for these fields: size_test.go holds their budget.
 type endpoint struct {
-	c     *conn
 	req   atomic.Pointer[Request]
 	hc    hub.Client // hc.ID is the connection's ID
 	value atomic.Pointer[any]
@@ -122,6 +121,12 @@ func (q *sendQueue) admit(n, limit int) bool {
 	return int64(q.posted.Load())+int64(q.backlog.Load())+int64(n) <= int64(limit)
 }
 
+// conn returns the connection e belongs to: its hub client's subscriber,
+// set by hub.Connect before e is visible to anyone (connect), and kept
+// there rather than in a field of its own (8 bytes that would take Socket
+// and Stream up a size class).
+func (e *endpoint) conn() *conn { return e.hc.Subscriber().(*conn) }
+
 // ID returns the connection's server-unique ID (its hub client's).
 func (e *endpoint) ID() string { return e.hc.ID }
 
@@ -196,7 +201,7 @@ var endedContext = func() *connContext {
 // message larger than the limit could never be queued (ErrTooLarge); one
 // the queue has no room for now goes to the slow-client policy.
 func (e *endpoint) post(bb *bytebufferpool.ByteBuffer, op inboxOp) error {
-	c := e.c
+	c := e.conn()
 	l := c.l
 	limit, policy := c.sendLimits()
 	n := len(bb.B)
@@ -231,7 +236,8 @@ func (e *endpoint) close(code int, reason string) error {
 	if e.closing.Load() {
 		return nil
 	}
-	return e.c.l.post(inboxItem{op: opClose, c: e.c, why: closeReason{code, reason}})
+	c := e.conn()
+	return c.l.post(inboxItem{op: opClose, c: c, why: closeReason{code, reason}})
 }
 
 // Subscribe subscribes the connection to channel. With since (the client's
@@ -247,13 +253,13 @@ func (e *endpoint) close(code int, reason string) error {
 // client comes back. Call it from the connection's callbacks (they run on
 // its loop).
 func (e *endpoint) Subscribe(channel string, since *hub.Position) (hub.SubscribeResult, error) {
-	return e.c.subscribe(channel, since)
+	return e.conn().subscribe(channel, since)
 }
 
 // Unsubscribe removes the connection from channel. Call it from the
 // connection's callbacks.
 func (e *endpoint) Unsubscribe(channel string) error {
-	c := e.c
+	c := e.conn()
 	if err := c.l.s.hub.Unsubscribe(c, channel); err != nil {
 		return err
 	}

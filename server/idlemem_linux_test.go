@@ -14,10 +14,10 @@ import (
 // They are measured after a collection, so
 // they are live objects only; RSS adds the GC's metadata and the spans'
 // unused slots on top. ARCHITECTURE.md ("Memory per connection") has the
-// table by item; measured 524–527 and 530–534 when the budgets were set.
+// table by item; measured 508–512 and 514–517 when the budgets were set.
 const (
-	idleWSBudget  = 560
-	idleSSEBudget = 565
+	idleWSBudget  = 545
+	idleSSEBudget = 550
 )
 
 // raceHeapExtra is what the race detector adds to an idle connection's live

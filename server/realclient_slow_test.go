@@ -89,7 +89,7 @@ func slowSSERun(t *testing.T, policy SlowClientPolicy) slowSSEResult {
 			if slowErr = slow.Send(sse.Event{ID: id, Data: data}); slowErr != nil {
 				t.Logf("the slow stream's policy acted at event %d", i)
 			}
-			maxOut = max(maxOut, outbound(t, &Socket{endpoint: endpoint{c: slow.c}})) // outbound reads only the conn
+			maxOut = max(maxOut, outbound(t, &slow.endpoint))
 		}
 		// One event in flight to the fast client: it never has a reason
 		// to be treated as slow.

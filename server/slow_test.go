@@ -45,14 +45,15 @@ func rawWS(t *testing.T, s *Server, path string) (net.Conn, *bufio.Reader) {
 	return c, br
 }
 
-// outbound reads gnet's outbound buffer size of sock on its loop.
-func outbound(t *testing.T, sock *Socket) int {
+// outbound reads gnet's outbound buffer size of ep's connection on its loop.
+func outbound(t *testing.T, ep *endpoint) int {
 	res := make(chan int, 1)
-	err := sock.c.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		if sock.c.state == stateClosed {
+	c := ep.conn()
+	err := c.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		if c.state == stateClosed {
 			res <- 0
 		} else {
-			res <- sock.c.gc.OutboundBuffered()
+			res <- c.gc.OutboundBuffered()
 		}
 		return nil
 	}))
@@ -112,7 +113,7 @@ func slowClientRun(t *testing.T, policy SlowClientPolicy) (net.Conn, *bufio.Read
 			if err := slow.SendBinary(msg); err != nil {
 				slowErr = err
 			}
-			maxOut = max(maxOut, outbound(t, slow))
+			maxOut = max(maxOut, outbound(t, &slow.endpoint))
 		}
 		select {
 		case <-acks:
@@ -210,7 +211,7 @@ func TestSendQueueBytes(t *testing.T) {
 	}
 	// outbound runs on the loop after the sends were drained and flushed,
 	// and the flush published the backlog.
-	out := outbound(t, sock)
+	out := outbound(t, &sock.endpoint)
 	got := s.SendQueueBytes()
 	if out == 0 || got < int64(out) || got > msgs*(size+10) {
 		t.Fatalf("SendQueueBytes %d with %d bytes in the outbound buffer, %d sent", got, out, msgs*size)

@@ -275,7 +275,7 @@ func (sock *Socket) Send(m Message) error {
 // the callback that called SubscribeWith. Call it from the socket's
 // callbacks.
 func (sock *Socket) SubscribeWith(channel string, since *hub.Position, reply func(dst []byte, res hub.SubscribeResult, err error) []byte) {
-	c := sock.c
+	c := sock.conn()
 	_ = c.l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
 		if !c.accepting() {
 			return

@@ -180,7 +180,7 @@ func (st *Stream) Notice(e sse.Event) error {
 	if _, err := sse.AppendEvent(nil, e); err != nil {
 		return err
 	}
-	c := st.c
+	c := st.conn()
 	l := c.l
 	st.pinPositions(l)
 	return l.post(inboxItem{op: opRun, c: c, run: func(l *loop) {
