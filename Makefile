@@ -32,6 +32,7 @@ test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 	$(GO) test -race -count=1 $(GNET)
+	$(GO) test -race -count=1 -tags gc_opt -run 'TestGCOpt|TestFDChurn' $(GNET)
 
 ## lint: gofmt, go vet (here and cross-compiled for macOS and FreeBSD), staticcheck, import rules
 lint: cross

@@ -17,18 +17,22 @@ func (t *Tier) authorizeSSE(r *server.Request) error {
 		return err
 	}
 	// The channels are read from the request's input, not copied: a
-	// refusal copies the one it names.
+	// refusal copies the one it names. The count first: a request over
+	// the limit is refused as such, whatever it names.
 	n := 0
+	for range r.QueryValues("channel") {
+		n++
+	}
+	switch {
+	case n == 0:
+		return &server.HTTPError{Status: 400, Message: `{"error":"channel required"}`}
+	case n > t.o.MaxSSEChannels:
+		return &server.HTTPError{Status: 400, Message: `{"error":"too many channels"}`}
+	}
 	for ch := range r.QueryValues("channel") {
-		if n++; n > t.o.MaxSSEChannels {
-			return &server.HTTPError{Status: 400, Message: `{"error":"too many channels"}`}
-		}
 		if why := t.whyNot(id, ch); why != "" {
 			return refusal(403, "subscribe not permitted", ch, why)
 		}
-	}
-	if n == 0 {
-		return &server.HTTPError{Status: 400, Message: `{"error":"channel required"}`}
 	}
 	r.SetUser(id.User)
 	r.SetValue(id)

@@ -9,7 +9,7 @@ import (
 
 // TestSSEChannelAdmission: a stream names 1 to MaxSSEChannels channels, each
 // one it may subscribe to; otherwise the refusal is a status before any
-// stream, and a 403 names the channel refused, decoded, as the client sent
+// stream (over the limit is refused as such, whatever channels it names), and a 403 names the channel refused, decoded, as the client sent
 // it (the channels are read from the request's input, not copied, so the
 // refusal must copy the one it names).
 func TestSSEChannelAdmission(t *testing.T) {
@@ -22,6 +22,7 @@ func TestSSEChannelAdmission(t *testing.T) {
 	}{
 		{"?" + tok, 400, `{"error":"channel required"}`},
 		{"?" + tok + "&channel=a&channel=b&channel=c&channel=a", 400, `{"error":"too many channels"}`},
+		{"?" + tok + "&channel=secret&channel=b&channel=c&channel=a", 400, `{"error":"too many channels"}`},
 		{"?" + tok + "&channel=a&channel=b&channel=c", 200, ""},
 		{"?" + tok + "&channel=x+y", 200, ""},
 		{"?" + tok + "&channel=a&channel=n%C3%A9ws", 403, `"channel":"néws"`},

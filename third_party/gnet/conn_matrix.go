@@ -119,10 +119,11 @@ func (cm *connMatrix) delConn(c *conn) {
 				continue
 			}
 
-			gFd := cm.table[row][column].gfd
-			gFd.UpdateIndexes(cgfd.ConnMatrixRow(), cgfd.ConnMatrixColumn())
-			cm.table[row][column].gfd = gFd
-			cm.fd2gfd[gFd.Fd()] = gFd
+			// In place, index bytes only: Conn.Fd, which any goroutine
+			// may call, reads the fd bytes of the same GFD (patch 9).
+			moved := cm.table[row][column]
+			moved.gfd.UpdateIndexes(cgfd.ConnMatrixRow(), cgfd.ConnMatrixColumn())
+			cm.fd2gfd[moved.Fd()] = moved.gfd
 			cm.table[cgfd.ConnMatrixRow()][cgfd.ConnMatrixColumn()] = cm.table[row][column]
 			cm.incCount(row, -1)
 			cm.incCount(cgfd.ConnMatrixRow(), 1)

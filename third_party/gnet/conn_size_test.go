@@ -3,14 +3,18 @@
 package gnet
 
 import (
+	"runtime"
 	"testing"
+	"time"
 	"unsafe"
+	"weak"
 )
 
 // TestConnSize keeps a stream connection's struct within its size class
-// (PATCHES.md): 160 bytes or less on 64-bit systems.
+// (PATCHES.md): 160 bytes or less on 64-bit systems, plus the poll_opt
+// build's PollAttachment (pollState, empty by default).
 func TestConnSize(t *testing.T) {
-	const max = 160
+	max := 160 + unsafe.Sizeof(pollState{})
 	if n := unsafe.Sizeof(conn{}); unsafe.Sizeof(uintptr(0)) == 8 && n > max {
 		t.Errorf("conn is %d bytes, want at most %d", n, max)
 	} else {
@@ -40,7 +44,38 @@ func TestSafeContextApart(t *testing.T) {
 	if got := c.SafeContext(); got != nil {
 		t.Fatalf("after release: %v", got)
 	}
-	if _, ok := safeContexts.Load(c); ok {
+	if _, ok := safeContexts.Load(weak.Make(c)); ok {
 		t.Fatal("a released conn is still in safeContexts")
+	}
+}
+
+// TestSafeContextSetAfterRelease: a SetSafeContext from another goroutine
+// may come after the loop released the conn (that goroutine cannot know);
+// its entry goes when the conn is collected, as the context went with the
+// conn upstream.
+func TestSafeContextSetAfterRelease(t *testing.T) {
+	entries := func() (n int) {
+		safeContexts.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	base := entries()
+	func() {
+		for i := 0; i < 50; i++ {
+			c := &conn{loop: new(eventloop)}
+			c.release()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c.SetSafeContext("late")
+			}()
+			<-done
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); entries() > base; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entries of collected conns left in safeContexts", entries()-base)
+		}
+		runtime.GC()
+		runtime.Gosched()
 	}
 }

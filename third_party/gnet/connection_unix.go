@@ -21,9 +21,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
@@ -52,13 +54,21 @@ type conn struct {
 	isDatagram     bool               // UDP protocol
 	opened         bool               // connection opened event fired
 	isEOF          bool               // whether the connection has reached EOF
-	hasSafeCtx     atomic.Bool        // SetSafeContext was called: safeContexts holds c (patch 9)
+	safeCtxState   atomic.Uint32      // safeCtxSet, safeCtxKept (patch 9)
 }
 
 // safeContexts holds the SafeContext of the connections that set one
 // (patch 9): kept apart from conn, whose 8-byte pointer for it most
-// connections never use.
-var safeContexts sync.Map // *conn → any
+// connections never use. Keyed weakly, with a cleanup per conn that set
+// one: an entry goes with its conn, even one set after the conn was
+// released.
+var safeContexts sync.Map // weak.Pointer[conn] → any
+
+// conn.safeCtxState bits.
+const (
+	safeCtxSet  = 1 << iota // safeContexts may hold the conn's context
+	safeCtxKept             // a cleanup forgets the conn's entry when the conn is collected
+)
 
 // connAddrs is what a connection reports besides its peer: its protocol and
 // its local address. The connections accepted from a listener share the
@@ -130,9 +140,9 @@ func (c *conn) release() {
 	c.opened = false
 	c.isEOF = false
 	c.ctx = nil
-	if c.hasSafeCtx.Load() {
-		safeContexts.Delete(c)
-		c.hasSafeCtx.Store(false)
+	if c.safeCtxState.Load()&safeCtxSet != 0 {
+		safeContexts.Delete(weak.Make(c))
+		c.safeCtxState.And(^uint32(safeCtxSet))
 	}
 	c.buffer = nil
 	c.loop.forgetPeekCache(c)
@@ -596,7 +606,7 @@ func (c *conn) proto() string {
 
 // func (c *conn) Gfd() gfd.GFD             { return c.gfd }
 
-func (c *conn) Fd() int                        { return c.gfd.Fd() }
+func (c *conn) Fd() int                        { return c.gfd.FdBytes() }
 func (c *conn) Dup() (fd int, err error)       { return socket.Dup(c.Fd()) }
 func (c *conn) SetReadBuffer(bytes int) error  { return socket.SetRecvBuffer(c.Fd(), bytes) }
 func (c *conn) SetWriteBuffer(bytes int) error { return socket.SetSendBuffer(c.Fd(), bytes) }
@@ -690,14 +700,21 @@ func (*conn) SetWriteDeadline(_ time.Time) error {
 }
 
 func (c *conn) SafeContext() (ctx any) {
-	if !c.hasSafeCtx.Load() {
+	if c.safeCtxState.Load()&safeCtxSet == 0 {
 		return nil
 	}
-	ctx, _ = safeContexts.Load(c)
+	ctx, _ = safeContexts.Load(weak.Make(c))
 	return
 }
 
 func (c *conn) SetSafeContext(ctx any) {
-	safeContexts.Store(c, ctx)
-	c.hasSafeCtx.Store(true)
+	key := weak.Make(c)
+	for st := c.safeCtxState.Load(); st&safeCtxKept == 0; st = c.safeCtxState.Load() {
+		if c.safeCtxState.CompareAndSwap(st, st|safeCtxKept) {
+			runtime.AddCleanup(c, func(k weak.Pointer[conn]) { safeContexts.Delete(k) }, key)
+			break
+		}
+	}
+	safeContexts.Store(key, ctx)
+	c.safeCtxState.Or(safeCtxSet)
 }

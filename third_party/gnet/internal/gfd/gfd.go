@@ -89,6 +89,13 @@ func (gfd GFD) Validate() bool {
 		gfd.Sequence() > 0
 }
 
+// FdBytes returns the underlying fd reading only its bytes of gfd (Fd
+// copies all of it): a connection's fd may be read from any goroutine while
+// its loop updates the GFD's indexes (UpdateIndexes, gc_opt).
+func (gfd *GFD) FdBytes() int {
+	return int(binary.BigEndian.Uint64(gfd[FdOffset:]))
+}
+
 // FromFd makes a GFD holding fd only: a connection's until its event loop
 // gives it the full one (NewGFD).
 func FromFd(fd int) (gfd GFD) {
