@@ -78,11 +78,13 @@ func (v view) release() {
 // memberSet is a set of subscribers with cheap immutable snapshots: the
 // subscribers of one channel on one loop, or every connection of one loop.
 //
-// Members sit in fixed-size chunks reached through a directory. While no
-// snapshot is out (no batch of this set is waiting for or being walked by a
-// loop), changes happen in place. While one is, a change never writes memory
-// a snapshot can see: adding writes a slot that was never written, in place,
-// or else a copy of its chunk; removing moves the last member into the hole
+// Members sit in chunks of chunkSize slots reached through a directory; the
+// last chunk grows to that size in steps and shrinks when a quarter full,
+// each step a new chunk. While no snapshot is out (no batch of this set is
+// waiting for or being walked by a loop), changes happen in place. While one
+// is, a change never writes memory a snapshot can see: adding writes a slot
+// that was never written, in place, or else a copy of its chunk (a bigger
+// one when it is full); removing moves the last member into the hole
 // (swap-remove) in a copy of the hole's chunk and a copy of the directory.
 // Chunks and directories made since the last snapshot are nobody else's and
 // change in place, so a burst of changes between two publications copies each
