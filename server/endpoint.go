@@ -35,7 +35,7 @@ type endpoint struct {
 
 	// A Socket's negotiation, set before it opens, then read-only. Here
 	// rather than in Socket because they fit in the endpoint's padding,
-	// which keeps a Socket in the 160-byte size class.
+	// which keeps a Socket in the 144-byte size class.
 	protocol int8 // index of the subprotocol in the route's Protocols; -1 for none
 	deflate  bool // permessage-deflate negotiated
 }

@@ -1,12 +1,13 @@
 package server
 
 import (
+	"bufio"
 	"net/url"
 	"slices"
 	"testing"
 )
 
-// FuzzQueryValues: queryValues decodes a query as url.ParseQuery does,
+// FuzzQueryValues: nextQueryValue decodes a query as url.ParseQuery does,
 // value for value and in order, for any query and name.
 func FuzzQueryValues(f *testing.F) {
 	for _, s := range [][2]string{
@@ -22,9 +23,16 @@ func FuzzQueryValues(f *testing.F) {
 	f.Fuzz(func(t *testing.T, q, name string) {
 		vs, _ := url.ParseQuery(q)
 		want := vs[name]
-		got := slices.Collect(queryValues(q, name))
+		var got []string
+		for rest := q; ; {
+			v, ok := nextQueryValue(&rest, name)
+			if !ok {
+				break
+			}
+			got = append(got, v)
+		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("queryValues(%q, %q) = %q, url.ParseQuery gives %q", q, name, got, want)
+			t.Fatalf("nextQueryValue over (%q, %q) = %q, url.ParseQuery gives %q", q, name, got, want)
 		}
 	})
 }
@@ -60,5 +68,32 @@ func TestQueryValuesAllocs(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Errorf("QueryValues allocates %v times, want 0", n)
+	}
+}
+
+// TestQueryAllOutlivesTheHandler: QueryAll's values are the caller's to keep
+// (unlike QueryValues' during a handler): later requests on the connection,
+// which reuse its input buffer, do not change them.
+func TestQueryAllOutlivesTheHandler(t *testing.T) {
+	keep := make(chan []string, 2)
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.HandleFunc("GET", "/q", func(w *ResponseWriter, r *Request) {
+			keep <- r.QueryAll("c")
+			w.WriteString("ok")
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	for _, q := range []string{"c=aaaa&c=bb%20b", "c=xxxx&c=yyyyy"} {
+		if _, err := c.Write([]byte("GET /q?" + q + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		readResponse(t, br, "GET")
+	}
+	kept := [][]string{<-keep, <-keep}
+	if !slices.Equal(kept[0], []string{"aaaa", "bb b"}) || !slices.Equal(kept[1], []string{"xxxx", "yyyyy"}) {
+		t.Fatalf("kept %q", kept)
 	}
 }

@@ -168,7 +168,7 @@ func (r *Request) QueryOK(name string) (string, bool) {
 		v, ok := r.live.Query(name, nil)
 		return string(v), ok
 	}
-	for v := range queryValues(r.field(fieldQuery), name) {
+	for v := range r.QueryValues(name) {
 		return v, true
 	}
 	return "", false
@@ -177,16 +177,18 @@ func (r *Request) QueryOK(name string) (string, bool) {
 // QueryAll returns every decoded value of the query parameter name, in order
 // (nil if it has none).
 func (r *Request) QueryAll(name string) []string {
-	q := r.RawQuery()
 	n := 0
-	for range queryValues(q, name) {
+	for range r.QueryValues(name) {
 		n++
 	}
 	if n == 0 {
 		return nil
 	}
 	vs := make([]string, 0, n)
-	for v := range queryValues(q, name) {
+	for v := range r.QueryValues(name) {
+		if r.live != nil {
+			v = strings.Clone(v) // a view of the input: the caller keeps it
+		}
 		vs = append(vs, v)
 	}
 	return vs
@@ -219,25 +221,12 @@ func (r *Request) rawQueryView() string {
 	return r.field(fieldQuery)
 }
 
-// queryValues yields the decoded values of name in the raw query q, in
-// order, as url.ParseQuery decodes them (a pair it cannot decode, or with a
-// ';', is skipped), without its map: a value without escapes is a substring
-// of q (a detached request's query is part of its fields string, so reading
-// it allocates nothing but the result). Small enough to inline, so that
-// ranging over it allocates nothing either.
-func queryValues(q, name string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for {
-			v, ok := nextQueryValue(&q, name)
-			if !ok || !yield(v) {
-				return
-			}
-		}
-	}
-}
-
-// nextQueryValue returns the next value of name in *q and advances *q past
-// it; false when there is none.
+// nextQueryValue returns the next value of name in the raw query *q and
+// advances *q past it; false when there is none. It decodes as
+// url.ParseQuery does (a pair it cannot decode, or with a ';', is skipped),
+// without its map: a value without escapes is a substring of *q (a detached
+// request's query is part of its fields string, so reading it allocates
+// nothing).
 func nextQueryValue(q *string, name string) (string, bool) {
 	for *q != "" {
 		var pair string
