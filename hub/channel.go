@@ -413,7 +413,9 @@ func (h *Hub) Publish(channel string, p Publication) (Position, error) {
 	}
 	ch.top++
 	m := &Prepared{Publication: p}
-	m.Channel, m.Offset, m.Epoch, m.Kind, m.Info, m.Time = channel, ch.top, ch.epoch, KindMessage, nil, now.UnixMilli()
+	// The channel's own name, not the caller's string: the publication is
+	// retained (history) and read by the loops after Publish returns.
+	m.Channel, m.Offset, m.Epoch, m.Kind, m.Info, m.Time = ch.name, ch.top, ch.epoch, KindMessage, nil, now.UnixMilli()
 	h.o.Encoder.Encode(m)
 	ch.hist.push(m)
 	h.fanout(ch, m)

@@ -9,7 +9,7 @@ import (
 
 // Live heap budgets per idle connection, in bytes: what the server keeps for
 // an idle WebSocket (OnOpen set, no subscription) and an idle SSE stream
-// subscribed to one channel, gnet's part included (its conn and its fd map;
+// subscribed to one channel, gnet's part included (its conn and its fd table slot;
 // the vendored gnet keeps no net.Addr per connection, third_party/gnet).
 // They are measured after a collection, so
 // they are live objects only; RSS adds the GC's metadata and the spans'

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/rtd-project/rtd/hub"
 )
 
 // FuzzQueryValues: nextQueryValue decodes a query as url.ParseQuery does,
@@ -95,5 +97,41 @@ func TestQueryAllOutlivesTheHandler(t *testing.T) {
 	kept := [][]string{<-keep, <-keep}
 	if !slices.Equal(kept[0], []string{"aaaa", "bb b"}) || !slices.Equal(kept[1], []string{"xxxx", "yyyyy"}) {
 		t.Fatalf("kept %q", kept)
+	}
+}
+
+// TestChannelNamedByAQueryView: a handler may name a channel with a
+// QueryValues view of its input; the hub keeps a name of its own, so the
+// next request on the connection, which reuses the input buffer, does not
+// rename the channel under the hub.
+func TestChannelNamedByAQueryView(t *testing.T) {
+	done := make(chan error, 2)
+	s := startServer(t, Options{}, func(s *Server) {
+		if err := s.HandleFunc("POST", "/pub", func(w *ResponseWriter, r *Request) {
+			for ch := range r.QueryValues("c") {
+				_, err := s.Hub().Publish(ch, hub.Publication{Data: []byte("1")})
+				done <- err
+			}
+			w.WriteString("ok")
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	for _, ch := range []string{"aaaa", "bbbb"} {
+		if _, err := c.Write([]byte("POST /pub?c=" + ch + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		readResponse(t, br, "POST")
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ch := range []string{"aaaa", "bbbb"} {
+		h, err := s.Hub().History(ch, nil, 10)
+		if err != nil || len(h.Publications) != 1 || h.Publications[0].Channel != ch {
+			t.Fatalf("history of %s: %+v, %v; channels %q", ch, h, err, s.Hub().Channels())
+		}
 	}
 }
